@@ -1,0 +1,330 @@
+//! `vana.toml`: every setting, its defaults, the file search order and `VANA_*` overrides.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use toml::Value;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Models, providers (API keys by env var name), retries and fallbacks.
+    pub models: vana_models::ModelsConfig,
+    /// Where sessions are stored.
+    pub store: StoreConfig,
+    /// The HTTP server.
+    pub server: ServerConfig,
+    /// Limits of each invocation.
+    pub limits: LimitsConfig,
+    /// The agent catalog.
+    pub agents: AgentsConfig,
+    /// Per-agent tool allow/deny lists.
+    pub guardrails: GuardrailsConfig,
+}
+
+/// Session store settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` (default: `<data dir>/vana/vana.db`) or `postgres://...`.
+    pub url: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { url: format!("sqlite://{}", data_dir().join("vana.db").display()) }
+    }
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub bind: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { bind: "127.0.0.1:8080".into() }
+    }
+}
+
+/// Limits of each invocation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Transfers between agents per invocation before the loop guard stops it.
+    pub max_transfers: u32,
+    /// Default deadline of a tool call, seconds.
+    pub tool_timeout_secs: u64,
+    /// Tokens per invocation; 0 means no budget.
+    pub token_budget: u64,
+    /// Most recent events of a session sent as context.
+    pub max_history_events: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let d = vana_core::RunConfig::default();
+        LimitsConfig {
+            max_transfers: d.max_transfers,
+            tool_timeout_secs: d.tool_timeout.as_secs(),
+            token_budget: 0,
+            max_history_events: d.max_history_events,
+        }
+    }
+}
+
+/// Agent catalog settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentsConfig {
+    /// Directory of the user's agent YAML files, which override or add to the built-in ones.
+    pub dir: String,
+    /// The agent that receives tasks when none is named.
+    pub root: String,
+}
+
+impl Default for AgentsConfig {
+    fn default() -> Self {
+        AgentsConfig { dir: config_dir().join("agents").display().to_string(), root: "vana".into() }
+    }
+}
+
+/// Tool allow/deny lists per agent name (`*` in `deny` applies to all agents).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuardrailsConfig {
+    /// Agent -> the only tools it may call.
+    pub allow: BTreeMap<String, BTreeSet<String>>,
+    /// Agent -> tools it may never call.
+    pub deny: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {message}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        message: String,
+    },
+    /// The file or an override is not valid.
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// The file or `environment`.
+        origin: String,
+        /// What is wrong (with the key).
+        message: String,
+    },
+}
+
+/// VANA's data directory (`$VANA_HOME` or the platform's data dir + `vana`).
+pub fn data_dir() -> PathBuf {
+    if let Some(h) = std::env::var_os("VANA_HOME") {
+        return PathBuf::from(h);
+    }
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("vana")
+}
+
+/// VANA's config directory (`$VANA_HOME` or the platform's config dir + `vana`).
+pub fn config_dir() -> PathBuf {
+    if let Some(h) = std::env::var_os("VANA_HOME") {
+        return PathBuf::from(h);
+    }
+    dirs::config_dir().unwrap_or_else(|| PathBuf::from(".")).join("vana")
+}
+
+/// The config loaded, and where from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The effective configuration.
+    pub config: Config,
+    /// The file read, if any.
+    pub file: Option<PathBuf>,
+    /// Environment variables that overrode a setting.
+    pub overrides: Vec<String>,
+}
+
+impl Config {
+    /// Loads `path` if given, else the first of `./vana.toml` and `<config dir>/vana.toml`
+    /// that exists, else the defaults; then applies `VANA_*` environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("VANA_")).collect();
+        let candidates: Vec<PathBuf> = match path {
+            Some(p) => vec![p.to_path_buf()],
+            None => vec![PathBuf::from("vana.toml"), config_dir().join("vana.toml")],
+        };
+        let file = candidates.into_iter().find(|p| path.is_some() || p.is_file());
+        let text =
+            match &file {
+                Some(p) => Some(std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                    path: p.display().to_string(),
+                    message: e.to_string(),
+                })?),
+                None => None,
+            };
+        let origin = file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+        let (config, overrides) = Self::from_parts(text.as_deref(), &origin, &env)?;
+        Ok(Loaded { config, file, overrides })
+    }
+
+    /// Builds the config from file text (if any) and `(name, value)` overrides.
+    pub fn from_parts(
+        text: Option<&str>,
+        origin: &str,
+        env: &[(String, String)],
+    ) -> Result<(Config, Vec<String>), ConfigError> {
+        let invalid = |origin: &str, e: &dyn std::fmt::Display| ConfigError::Invalid {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        };
+        let mut tree = Value::try_from(Config::default()).map_err(|e| invalid("defaults", &e))?;
+        if let Some(text) = text {
+            let file: Value = toml::from_str(text).map_err(|e| invalid(origin, &e))?;
+            // Validate the file alone first so errors name the file, not the merged tree.
+            Config::deserialize(file.clone()).map_err(|e| invalid(origin, &e))?;
+            merge(&mut tree, file);
+        }
+        let mut overrides = Vec::new();
+        let mut paths = Vec::new();
+        leaf_paths(&tree, &mut Vec::new(), &mut paths);
+        for (name, raw) in env {
+            let Some(path) = paths.iter().find(|p| env_name(p) == *name) else { continue };
+            set_path(&mut tree, path, parse_env_value(raw));
+            overrides.push(name.clone());
+        }
+        let config = Config::deserialize(tree).map_err(|e| invalid("environment", &e))?;
+        Ok((config, overrides))
+    }
+
+    /// The effective config as TOML, with secrets in URLs masked.
+    pub fn to_masked_toml(&self) -> String {
+        let mut c = self.clone();
+        c.store.url = mask_url(&c.store.url);
+        toml::to_string_pretty(&c).unwrap_or_else(|e| format!("# cannot print config: {e}"))
+    }
+
+    /// The run settings for the runtime.
+    pub fn run_config(&self) -> vana_core::RunConfig {
+        vana_core::RunConfig {
+            max_transfers: self.limits.max_transfers,
+            tool_timeout: std::time::Duration::from_secs(self.limits.tool_timeout_secs),
+            token_budget: (self.limits.token_budget > 0).then_some(self.limits.token_budget),
+            max_history_events: self.limits.max_history_events,
+            ..Default::default()
+        }
+    }
+
+    /// Every `VANA_*` variable that overrides a setting, with its setting path.
+    pub fn env_names() -> Vec<(String, String)> {
+        let tree = Value::try_from(Config::default()).unwrap_or(Value::Table(Default::default()));
+        let mut paths = Vec::new();
+        leaf_paths(&tree, &mut Vec::new(), &mut paths);
+        paths.iter().map(|p| (env_name(p), p.join("."))).collect()
+    }
+}
+
+fn env_name(path: &[String]) -> String {
+    format!("VANA_{}", path.join("_").to_uppercase())
+}
+
+fn leaf_paths(v: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        Value::Table(t) => {
+            for (k, v) in t {
+                prefix.push(k.clone());
+                leaf_paths(v, prefix, out);
+                prefix.pop();
+            }
+        }
+        _ => out.push(prefix.clone()),
+    }
+}
+
+fn set_path(tree: &mut Value, path: &[String], value: Value) {
+    let mut cur = tree;
+    for (i, key) in path.iter().enumerate() {
+        let Value::Table(t) = cur else { return };
+        if i == path.len() - 1 {
+            t.insert(key.clone(), value);
+            return;
+        }
+        cur = t.entry(key.clone()).or_insert_with(|| Value::Table(Default::default()));
+    }
+}
+
+/// An environment value: TOML syntax if it parses as a number, boolean or array; else a string.
+fn parse_env_value(raw: &str) -> Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .filter(|v| !matches!(v, Value::Table(_)))
+        .unwrap_or_else(|| Value::String(raw.to_string()))
+}
+
+fn merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Table(b), Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// Hides the password of a URL (`postgres://user:secret@host` -> `postgres://user:***@host`).
+pub fn mask_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let rest = &url[scheme_end + 3..];
+    let Some(at) = rest.find('@') else { return url.to_string() };
+    let creds = &rest[..at];
+    match creds.find(':') {
+        Some(colon) => format!("{}://{}:***@{}", &url[..scheme_end], &creds[..colon], &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_env_overrides_apply_in_order() {
+        let text = "[limits]\nmax_transfers = 3\n[models]\ndefault_model = \"openai/gpt-4.1-mini\"\n";
+        let env = vec![
+            ("VANA_LIMITS_MAX_TRANSFERS".to_string(), "7".to_string()),
+            ("VANA_STORE_URL".to_string(), "postgres://u:pw@127.0.0.1/test".to_string()),
+            ("VANA_UNRELATED".to_string(), "x".to_string()),
+        ];
+        let (c, overrides) = Config::from_parts(Some(text), "vana.toml", &env).unwrap();
+        assert_eq!(c.limits.max_transfers, 7);
+        assert_eq!(c.models.default_model, "openai/gpt-4.1-mini");
+        assert_eq!(c.store.url, "postgres://u:pw@127.0.0.1/test");
+        assert_eq!(overrides, vec!["VANA_LIMITS_MAX_TRANSFERS", "VANA_STORE_URL"]);
+        assert!(c.to_masked_toml().contains("postgres://u:***@127.0.0.1/test"));
+        assert!(!c.to_masked_toml().contains("pw@"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_types_name_the_file_and_key() {
+        let err = Config::from_parts(Some("[limits]\nmax_transferz = 3\n"), "my.toml", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("my.toml") && err.contains("max_transferz"), "{err}");
+        let env = vec![("VANA_LIMITS_MAX_TRANSFERS".to_string(), "lots".to_string())];
+        let err = Config::from_parts(None, "", &env).unwrap_err().to_string();
+        assert!(err.contains("environment"), "{err}");
+    }
+}
