@@ -21,6 +21,33 @@ pub struct Config {
     pub agents: AgentsConfig,
     /// Per-agent tool allow/deny lists.
     pub guardrails: GuardrailsConfig,
+    /// The code sandbox.
+    pub sandbox: SandboxConfig,
+}
+
+/// Code sandbox settings (limits and isolation live in the policy files).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Directory holding `security_policies.yaml` and `resource_limits.yaml` (built-in defaults
+    /// for files that are absent).
+    pub policy_dir: String,
+}
+
+impl Default for SandboxConfig {
+    /// `./config` when it holds a sandbox policy file (a checkout of VANA), else the user
+    /// config dir; absent files fall back to the built-in policy.
+    fn default() -> Self {
+        let local = Path::new("config");
+        let dir = if local.join("security_policies.yaml").is_file()
+            || local.join("resource_limits.yaml").is_file()
+        {
+            local.to_path_buf()
+        } else {
+            config_dir()
+        };
+        SandboxConfig { policy_dir: dir.display().to_string() }
+    }
 }
 
 /// Session store settings.
@@ -101,6 +128,8 @@ pub struct GuardrailsConfig {
     pub allow: BTreeMap<String, BTreeSet<String>>,
     /// Agent -> tools it may never call.
     pub deny: BTreeMap<String, BTreeSet<String>>,
+    /// Tools whose every call waits for a human's approval.
+    pub require_confirmation: BTreeSet<String>,
 }
 
 /// Why the configuration could not be loaded.

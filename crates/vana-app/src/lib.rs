@@ -30,6 +30,9 @@ pub enum AppError {
     /// The agent catalog is invalid.
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    /// A session workspace could not be removed.
+    #[error("session deleted, but its sandbox workspace could not be removed: {0}")]
+    Workspace(vana_core::ToolError),
     /// The model configuration is invalid.
     #[error("invalid [models] configuration: {0}")]
     Models(#[from] vana_core::ModelError),
@@ -47,6 +50,8 @@ pub struct App {
     pub models: Arc<ModelRegistry>,
     /// The session store.
     pub store: Arc<dyn SessionStore>,
+    /// The code sandbox (started on first use).
+    pub sandbox: Arc<vana_tools::code::Sandbox>,
 }
 
 impl App {
@@ -57,7 +62,33 @@ impl App {
             .map_err(|source| AppError::Store { url: config::mask_url(&config.store.url), source })?;
         let catalog = catalog::load(&config.agents.dir)?;
         let models = Arc::new(ModelRegistry::new(config.models.clone())?);
-        Ok(App { config, catalog, tools: ToolRegistry::new(), models, store })
+        let sandbox =
+            Arc::new(vana_tools::code::Sandbox::new(&config.sandbox.policy_dir, config::data_dir()));
+        let mut tools = ToolRegistry::new();
+        vana_tools::register_all(&mut tools, sandbox.clone());
+        for name in &config.guardrails.require_confirmation {
+            let tool = tools.get(name).ok_or_else(|| {
+                AppError::Config(config::ConfigError::Invalid {
+                    origin: "guardrails.require_confirmation".into(),
+                    message: format!("no built-in tool is named `{name}` (see `vana tools list`)"),
+                })
+            })?;
+            tools.register(Arc::new(vana_core::RequireConfirmation(tool)));
+        }
+        Ok(App { config, catalog, tools, models, store, sandbox })
+    }
+
+    /// Deletes a session with its events and its sandbox workspace. False if it did not exist.
+    pub async fn delete_session(&self, app_name: &str, user_id: &str, id: &str) -> Result<bool, AppError> {
+        let deleted = self
+            .store
+            .delete_session(app_name, user_id, id)
+            .await
+            .map_err(|source| AppError::Store { url: config::mask_url(&self.config.store.url), source })?;
+        if deleted {
+            self.sandbox.delete_session(id).await.map_err(AppError::Workspace)?;
+        }
+        Ok(deleted)
     }
 
     /// A runner whose root is `agent` (the configured root when `None`).

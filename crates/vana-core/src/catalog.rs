@@ -1,7 +1,7 @@
 //! The agent catalog: agents declared in YAML, the built-in set overridable by a user's files,
 //! built into an agent tree.
 
-use crate::agent::{Agent, AgentTool, LlmAgent, LoopAgent, ParallelAgent, SequentialAgent};
+use crate::agent::{Agent, AgentTool, LlmAgent, WorkflowAgent, WorkflowKind};
 use crate::model::ModelResolver;
 use crate::tool::{Tool, ToolRegistry};
 use serde::{Deserialize, Serialize};
@@ -285,10 +285,15 @@ impl Catalog {
                 }
                 b.build()
             }
-            AgentKind::Sequential => SequentialAgent::new(&spec.name, &spec.description, subs),
-            AgentKind::Parallel => ParallelAgent::new(&spec.name, &spec.description, subs),
+            AgentKind::Sequential => {
+                WorkflowAgent::new(WorkflowKind::Sequential, &spec.name, &spec.description, subs)
+            }
+            AgentKind::Parallel => {
+                WorkflowAgent::new(WorkflowKind::Parallel, &spec.name, &spec.description, subs)
+            }
             AgentKind::Loop => {
-                LoopAgent::new(&spec.name, &spec.description, subs, spec.max_iterations.unwrap_or(1))
+                let kind = WorkflowKind::Loop { max_iterations: spec.max_iterations.unwrap_or(1) };
+                WorkflowAgent::new(kind, &spec.name, &spec.description, subs)
             }
         };
         built.insert(name.to_string(), agent.clone());

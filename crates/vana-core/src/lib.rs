@@ -14,7 +14,7 @@ mod session_cache;
 pub mod template;
 pub mod tool;
 
-pub use agent::{Agent, AgentTool, LlmAgent, LoopAgent, Outcome, ParallelAgent, SequentialAgent};
+pub use agent::{Agent, AgentTool, LlmAgent, Outcome, WorkflowAgent, WorkflowKind};
 pub use callbacks::{Callback, CallbackContext, ToolPolicy};
 pub use context::InvocationContext;
 pub use event::{
@@ -28,4 +28,4 @@ pub use runner::{Invocation, RunConfig, RunError, Runner};
 pub use session::{
     EventWindow, JournalEntry, JournalStatus, Session, SessionStore, SessionSummary, StoreError,
 };
-pub use tool::{Tool, ToolContext, ToolError, ToolOutput, ToolRegistry};
+pub use tool::{RequireConfirmation, Tool, ToolContext, ToolError, ToolOutput, ToolRegistry};

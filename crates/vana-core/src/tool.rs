@@ -162,3 +162,29 @@ impl ToolRegistry {
         self.tools.is_empty()
     }
 }
+
+/// Wraps a tool so every call waits for a human's approval first (set from config, e.g.
+/// `[guardrails] require_confirmation = ["execute_code"]`).
+pub struct RequireConfirmation(pub Arc<dyn Tool>);
+
+#[async_trait]
+impl Tool for RequireConfirmation {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn description(&self) -> &str {
+        self.0.description()
+    }
+    fn parameters(&self) -> Value {
+        self.0.parameters()
+    }
+    fn requires_confirmation(&self) -> bool {
+        true
+    }
+    fn timeout(&self) -> Option<Duration> {
+        self.0.timeout()
+    }
+    async fn call(&self, args: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        self.0.call(args, ctx).await
+    }
+}

@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use vana_core::agent::TRANSFER_TOOL;
 use vana_core::{
-    AgentTool, EventWindow, LlmAgent, LoopAgent, Outcome, ParallelAgent, RunConfig, Runner, SequentialAgent,
-    ToolPolicy,
+    AgentTool, EventWindow, LlmAgent, Outcome, RunConfig, Runner, ToolPolicy, WorkflowAgent, WorkflowKind,
 };
 use vana_models::{ScriptedError, ScriptedTurn};
 
@@ -160,7 +159,7 @@ async fn sequential_agents_pass_state_through_output_keys() {
         .build();
     let b_model = model("b", vec![ScriptedTurn::text("reviewed")]);
     let b = LlmAgent::builder("reviewer", b_model.clone()).instruction("Review this: {draft}").build();
-    let seq = SequentialAgent::new("pipeline", "draft then review", vec![a, b]);
+    let seq = WorkflowAgent::new(WorkflowKind::Sequential, "pipeline", "draft then review", vec![a, b]);
     let store = store();
     let runner = Runner::new(seq, store.clone());
     let (session, events, outcome) = run(&runner, "write").await;
@@ -193,7 +192,7 @@ async fn parallel_agents_run_concurrently_on_their_own_branches() {
     };
     let (left, left_model) = mk("left");
     let (right, _) = mk("right");
-    let par = ParallelAgent::new("fanout", "both at once", vec![left, right]);
+    let par = WorkflowAgent::new(WorkflowKind::Parallel, "fanout", "both at once", vec![left, right]);
     let (_, events, outcome) = run(&Runner::new(par, store()), "go").await;
     assert_eq!(outcome, Outcome::Done);
     let mut done = finals(&events);
@@ -218,7 +217,8 @@ async fn loop_agent_stops_on_escalate_or_at_max_iterations() {
         ],
     );
     let worker = LlmAgent::builder("worker", m.clone()).tool(Arc::new(ExitLoop)).build();
-    let lp = LoopAgent::new("refine", "until good", vec![worker], 10);
+    let lp =
+        WorkflowAgent::new(WorkflowKind::Loop { max_iterations: 10 }, "refine", "until good", vec![worker]);
     let (_, events, outcome) = run(&Runner::new(lp, store()), "go").await;
     assert_eq!(outcome, Outcome::Done);
     assert_eq!(m.requests().len(), 3, "stopped right after escalate");
@@ -226,7 +226,7 @@ async fn loop_agent_stops_on_escalate_or_at_max_iterations() {
 
     let m = Arc::new(vana_models::ScriptedModel::repeating("r", vec![ScriptedTurn::text("again")]));
     let worker = LlmAgent::builder("worker", m.clone()).build();
-    let lp = LoopAgent::new("refine", "bounded", vec![worker], 4);
+    let lp = WorkflowAgent::new(WorkflowKind::Loop { max_iterations: 4 }, "refine", "bounded", vec![worker]);
     let (_, _, outcome) = run(&Runner::new(lp, store()), "go").await;
     assert_eq!(outcome, Outcome::Done);
     assert_eq!(m.requests().len(), 4);

@@ -23,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Give one task to an agent; events stream to the terminal.
     Run(RunArgs),
+    /// Run code in the sandbox directly and print its output and resource use.
+    Exec(crate::cmd_exec::ExecArgs),
     /// Chat with an agent on one session (type /exit to leave, /new for a new session).
     Chat(ChatArgs),
     /// Approve (or with --deny, refuse) a tool call that waits for a human.

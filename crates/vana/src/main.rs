@@ -1,6 +1,7 @@
 //! `vana`: the command-line face of VANA.
 
 mod cli;
+mod cmd_exec;
 mod render;
 mod style;
 
@@ -62,6 +63,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             }
             Ok(code)
         }
+        Command::Exec(args) => cmd_exec::run(cli.config.as_deref(), args).await,
         Command::Chat(args) => chat(&cli, &args.opts, &user).await,
         Command::Approve { session, call_id, deny, agent, json } => {
             let app = open_app(&cli, None).await?;
@@ -297,7 +299,7 @@ async fn sessions(app: &App, user: &str, command: &SessionsCommand) -> Result<i3
         }
         SessionsCommand::Delete { id } => {
             let app_name = app_of_session(app, user, id, None).await?;
-            if app.store.delete_session(&app_name, user, id).await? {
+            if app.delete_session(&app_name, user, id).await? {
                 println!("deleted session {id}");
                 Ok(0)
             } else {

@@ -92,6 +92,8 @@ fn agents_list_shows_the_orchestrator_and_every_specialist_with_missing_tools() 
     assert!(nlp["description"].as_str().unwrap().contains("sentiment"));
     // Tools not built yet are reported as missing, never faked.
     assert!(nlp["missingTools"].as_array().unwrap().contains(&json!("analyze_sentiment")), "{nlp}");
+    let code = agents.iter().find(|a| a["name"] == "code_execution").unwrap();
+    assert_eq!(code["missingTools"], json!([]), "every code tool exists: {code}");
 }
 
 #[test]
@@ -256,4 +258,43 @@ fn config_show_prints_effective_settings_with_secrets_masked() {
     assert!(!stdout.contains("hunter2"));
     assert!(stdout.contains("GEMINI_API_KEY or GOOGLE_API_KEY NOT set"), "{stdout}");
     assert!(stdout.contains("# file: vana.toml"), "{stdout}");
+}
+
+#[test]
+fn exec_runs_code_in_the_sandbox_and_reports_resources() {
+    let home = Home::new();
+    let out = home.run(&["exec", "--lang", "python", "-c", "import sys; print(6*7); sys.exit(5)"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(stdout, "42\n");
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("exit 5") && stderr.contains("peak memory"), "{stderr}");
+    let file = home.dir.join("hello.js");
+    std::fs::write(&file, "console.log('from a file')").unwrap();
+    let out = home.run(&["exec", file.to_str().unwrap()]);
+    assert_eq!(text(&out).0, "from a file\n");
+    let out = home.run(&["exec", "--json", "--lang", "sh", "-c", "echo hi >&2"]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["stderr"], "hi\n");
+    assert_eq!(r["exitCode"], 0);
+    let out = home.run(&["exec", "--lang", "cobol", "-c", "x"]);
+    assert!(text(&out).1.contains("cobol"), "{:?}", text(&out));
+}
+
+#[test]
+fn the_code_execution_agent_runs_real_code_from_the_cli() {
+    let home = Home::new();
+    let model = home.script(json!([
+        {"function_calls": [{"name": "execute_code", "args": {"language": "python", "code": "print(2**20)"}}]},
+        {"text": "2^20 is 1048576."}
+    ]));
+    let out = home.run(&["run", "--agent", "code_execution", "--model", &model, "what is 2^20?"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("\"stdout\":\"1048576\\n\""), "{stdout}");
+    assert!(stdout.contains("2^20 is 1048576."));
+    let out = home.run(&["tools", "call", "execute_code", r#"{"language": "shell", "code": "echo direct"}"#]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["result"]["stdout"], "direct\n");
+    let out = home.run(&["tools", "call", "execute_code", "{not json"]);
+    assert!(text(&out).1.contains("not valid JSON"));
 }

@@ -10,7 +10,7 @@ mod workflow;
 pub use agent_tool::AgentTool;
 pub use llm::{LlmAgent, LlmAgentBuilder};
 pub(crate) use tools::{decision_for as decision, Decision};
-pub use workflow::{LoopAgent, ParallelAgent, SequentialAgent};
+pub use workflow::{WorkflowAgent, WorkflowKind};
 
 use crate::context::InvocationContext;
 use async_trait::async_trait;

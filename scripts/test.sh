@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs VANA's whole test suite on a fresh machine: installs what the tests need, starts the
+# services, then runs every test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for setup in scripts/setup-*.sh; do
+  [ -e "$setup" ] || continue
+  echo "== $setup"
+  bash "$setup"
+done
+bash scripts/services.sh
+cargo test --workspace --locked "$@"
