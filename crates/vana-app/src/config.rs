@@ -23,6 +23,8 @@ pub struct Config {
     pub guardrails: GuardrailsConfig,
     /// The code sandbox.
     pub sandbox: SandboxConfig,
+    /// Named SQL connections and query limits for the database tools.
+    pub sql: vana_tools::sql::SqlConfig,
 }
 
 /// Code sandbox settings (limits and isolation live in the policy files).
@@ -236,6 +238,9 @@ impl Config {
     pub fn to_masked_toml(&self) -> String {
         let mut c = self.clone();
         c.store.url = mask_url(&c.store.url);
+        for conn in c.sql.connections.values_mut() {
+            conn.url = mask_url(&conn.url);
+        }
         toml::to_string_pretty(&c).unwrap_or_else(|e| format!("# cannot print config: {e}"))
     }
 

@@ -66,6 +66,7 @@ impl App {
             Arc::new(vana_tools::code::Sandbox::new(&config.sandbox.policy_dir, config::data_dir()));
         let mut tools = ToolRegistry::new();
         vana_tools::register_all(&mut tools, sandbox.clone());
+        vana_tools::register_data(&mut tools, config::data_dir(), config.sql.clone());
         for name in &config.guardrails.require_confirmation {
             let tool = tools.get(name).ok_or_else(|| {
                 AppError::Config(config::ConfigError::Invalid {

@@ -1,0 +1,125 @@
+//! Where a dataset comes from: a file in the session workspace, inline CSV/JSON text, or a
+//! SQL result table; and where tools write their files.
+
+use super::table::Table;
+use serde_json::{json, Value};
+use std::path::{Component, Path, PathBuf};
+use vana_core::{ToolContext, ToolError};
+
+/// Session workspaces: `<data dir>/workspaces/<session id>`, shared with the code sandbox.
+#[derive(Clone, Debug)]
+pub struct Workspaces {
+    data_dir: PathBuf,
+}
+
+impl Workspaces {
+    /// Workspaces under `<data_dir>/workspaces`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Workspaces { data_dir: data_dir.into() }
+    }
+
+    /// The session's workspace directory (not created).
+    pub fn dir(&self, ctx: &ToolContext) -> Result<PathBuf, ToolError> {
+        let id = &ctx.session_id;
+        if id.is_empty() || id.contains(['/', '\\']) || id == "." || id == ".." {
+            return Err(ToolError::InvalidArgs(format!("session id `{id}` cannot name a workspace")));
+        }
+        Ok(self.data_dir.join("workspaces").join(id))
+    }
+
+    /// A path inside the workspace from a relative name (`/workspace/` prefix allowed).
+    pub fn resolve(&self, ctx: &ToolContext, name: &str) -> Result<PathBuf, ToolError> {
+        let rel = name.strip_prefix("/workspace/").unwrap_or(name);
+        let p = Path::new(rel);
+        if rel.is_empty() || p.components().any(|c| !matches!(c, Component::Normal(_))) {
+            return Err(ToolError::InvalidArgs(format!(
+                "`{name}` must be a relative path inside the session workspace (no `..`, not absolute)"
+            )));
+        }
+        Ok(self.dir(ctx)?.join(p))
+    }
+
+    /// Writes `bytes` to a workspace file, creating folders; returns the relative name.
+    pub fn write(&self, ctx: &ToolContext, name: &str, bytes: &[u8]) -> Result<String, ToolError> {
+        let path = self.resolve(ctx, name)?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| ToolError::Failed(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| ToolError::Failed(format!("cannot write {name}: {e}")))?;
+        Ok(name.strip_prefix("/workspace/").unwrap_or(name).to_string())
+    }
+}
+
+/// Description of the `source` argument, shared by every data tool's schema.
+pub fn source_schema() -> Value {
+    json!({
+        "description": "The data: a file name in the session workspace (CSV, TSV or JSON, e.g. \"sales.csv\"), \
+            or an object: {\"path\": \"sales.csv\"}, {\"csv\": \"a,b\\n1,2\"}, {\"json\": [{\"a\": 1}]} or a SQL \
+            result table as returned by execute_sql_query ({\"columns\": [...], \"rows\": [[...]]}).",
+        "anyOf": [{"type": "string"}, {"type": "object"}]
+    })
+}
+
+/// Loads the `source` argument into a table, and says where it came from.
+pub fn load(ws: &Workspaces, ctx: &ToolContext, args: &Value) -> Result<(Table, String), ToolError> {
+    let src = args.get("source").ok_or_else(|| ToolError::InvalidArgs("`source` is required".into()))?;
+    let bad = |e: String| ToolError::InvalidArgs(e);
+    match src {
+        Value::String(s) if s.contains('\n') => {
+            Ok((Table::from_csv(s.as_bytes()).map_err(bad)?, "inline CSV".into()))
+        }
+        Value::String(s) => load_file(ws, ctx, s),
+        Value::Object(o) => {
+            if let Some(p) = o.get("path").and_then(Value::as_str) {
+                load_file(ws, ctx, p)
+            } else if let Some(c) = o.get("csv").and_then(Value::as_str) {
+                Ok((Table::from_csv(c.as_bytes()).map_err(bad)?, "inline CSV".into()))
+            } else if let Some(j) = o.get("json") {
+                let v = match j {
+                    Value::String(s) => serde_json::from_str(s).map_err(|e| {
+                        ToolError::InvalidArgs(format!("`source.json` is not valid JSON: {e}"))
+                    })?,
+                    other => other.clone(),
+                };
+                Ok((Table::from_json(&v).map_err(bad)?, "inline JSON".into()))
+            } else if o.contains_key("columns") && o.contains_key("rows") {
+                Ok((Table::from_json(src).map_err(bad)?, "SQL result".into()))
+            } else {
+                Err(ToolError::InvalidArgs(
+                    "`source` object needs `path`, `csv`, `json`, or `columns` + `rows` (a SQL result)"
+                        .into(),
+                ))
+            }
+        }
+        other => {
+            Err(ToolError::InvalidArgs(format!("`source` must be a file name or an object, got {other}")))
+        }
+    }
+}
+
+fn load_file(ws: &Workspaces, ctx: &ToolContext, name: &str) -> Result<(Table, String), ToolError> {
+    let path = ws.resolve(ctx, name)?;
+    let bytes = std::fs::read(&path).map_err(|e| {
+        ToolError::InvalidArgs(format!(
+            "cannot read `{name}` from the session workspace ({e}); save the file there first or pass the data inline"
+        ))
+    })?;
+    let lower = name.to_ascii_lowercase();
+    let table = if lower.ends_with(".json") {
+        let v: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ToolError::InvalidArgs(format!("`{name}` is not valid JSON: {e}")))?;
+        Table::from_json(&v)
+    } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+        let rows: Result<Vec<Value>, _> = bytes
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .map(serde_json::from_slice)
+            .collect();
+        Table::from_json(&Value::Array(rows.map_err(|e| ToolError::InvalidArgs(format!("`{name}`: {e}")))?))
+    } else {
+        Table::from_csv(&bytes)
+    }
+    .map_err(|e| ToolError::InvalidArgs(format!("`{name}`: {e}")))?;
+    Ok((table, name.to_string()))
+}

@@ -1,0 +1,195 @@
+//! SQLite: read-only sessions (`SQLITE_OPEN_READ_ONLY` + `PRAGMA query_only`), row and time limits.
+
+use super::result::ResultTable;
+use rusqlite::types::{Value as Sql, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Opens the file; read-only sessions cannot write whatever the SQL says.
+pub fn open(path: &Path, writable: bool, timeout: Duration) -> Result<Connection, String> {
+    if !writable && !path.is_file() {
+        return Err(format!("SQLite file {} does not exist", path.display()));
+    }
+    let flags = if writable {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let mut conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    if !writable {
+        conn.execute_batch("PRAGMA query_only = ON").map_err(|e| e.to_string())?;
+    }
+    conn.busy_timeout(Duration::from_secs(5)).map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + timeout;
+    conn.progress_handler(10_000, Some(move || Instant::now() > deadline)).map_err(|e| e.to_string())?;
+    Ok(conn)
+}
+
+fn to_sql(v: &Value) -> Result<Sql, String> {
+    Ok(match v {
+        Value::Null => Sql::Null,
+        Value::Bool(b) => Sql::Integer(*b as i64),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Sql::Integer(i),
+            None => Sql::Real(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => Sql::Text(s.clone()),
+        other => return Err(format!("parameter {other} must be a string, number, boolean or null")),
+    })
+}
+
+fn cell(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => json!(i),
+        ValueRef::Real(f) => json!(f),
+        ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
+        ValueRef::Blob(b) => json!(b.iter().map(|x| format!("{x:02x}")).collect::<String>()),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Number(n) if n.is_i64() => "INTEGER",
+        Value::Number(_) => "REAL",
+        Value::String(_) => "TEXT",
+        _ => "NULL",
+    }
+}
+
+/// Runs one statement; returns up to `max_rows` rows and the number of rows changed.
+pub fn run(
+    conn: &Connection,
+    sql: &str,
+    params: &[Value],
+    max_rows: usize,
+    timeout: Duration,
+) -> Result<ResultTable, String> {
+    let params: Vec<Sql> = params.iter().map(to_sql).collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare(sql).map_err(|e| explain(e, timeout))?;
+    if stmt.parameter_count() != params.len() {
+        return Err(format!(
+            "the SQL has {} parameter(s) but {} were given",
+            stmt.parameter_count(),
+            params.len()
+        ));
+    }
+    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+    let decl: Vec<Option<String>> = stmt.columns().map(|c| c.decl_type().map(str::to_string)).collect();
+    let ncols = names.len();
+    let before = conn.total_changes();
+    let mut rows_out = Vec::new();
+    let mut truncated = false;
+    {
+        let mut rows =
+            stmt.query(rusqlite::params_from_iter(params.iter())).map_err(|e| explain(e, timeout))?;
+        while let Some(row) = rows.next().map_err(|e| explain(e, timeout))? {
+            if rows_out.len() == max_rows {
+                truncated = true;
+                break;
+            }
+            rows_out.push(
+                (0..ncols).map(|i| row.get_ref(i).map(cell).unwrap_or(Value::Null)).collect::<Vec<_>>(),
+            );
+        }
+    }
+    let columns = names
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let t = decl[i].clone().unwrap_or_else(|| {
+                rows_out
+                    .iter()
+                    .map(|r: &Vec<Value>| kind(&r[i]))
+                    .find(|k| *k != "NULL")
+                    .unwrap_or("NULL")
+                    .to_string()
+            });
+            (n, t)
+        })
+        .collect();
+    let changed = conn.total_changes() - before;
+    Ok(ResultTable {
+        columns,
+        rows: rows_out,
+        truncated,
+        rows_affected: (ncols == 0 || changed > 0).then_some(changed),
+    })
+}
+
+fn explain(e: rusqlite::Error, timeout: Duration) -> String {
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        if f.code == rusqlite::ErrorCode::OperationInterrupted {
+            return format!("the query ran longer than {}s and was stopped", timeout.as_secs_f64());
+        }
+    }
+    format!("SQLite error: {e}")
+}
+
+/// Runs a write statement in a transaction and commits it.
+pub fn write(
+    conn: &mut Connection,
+    sql: &str,
+    params: &[Value],
+    max_rows: usize,
+    timeout: Duration,
+) -> Result<ResultTable, String> {
+    let tx = conn.transaction().map_err(|e| e.to_string())?;
+    let r = run(&tx, sql, params, max_rows, timeout)?;
+    tx.commit().map_err(|e| format!("commit failed: {e}"))?;
+    Ok(r)
+}
+
+/// Tables and views.
+pub fn list_tables(conn: &Connection, timeout: Duration) -> Result<ResultTable, String> {
+    run(
+        conn,
+        "SELECT name, type FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        &[],
+        100_000,
+        timeout,
+    )
+}
+
+/// Columns of a table, its row count and indexes.
+pub fn describe(conn: &Connection, table: &str, timeout: Duration) -> Result<Value, String> {
+    let q = quote(table);
+    let cols = run(
+        conn,
+        &format!("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info({})", lit(table)),
+        &[],
+        10_000,
+        timeout,
+    )?;
+    if cols.rows.is_empty() {
+        return Err(format!("no table or view named `{table}`; list_tables shows what exists"));
+    }
+    let count = run(conn, &format!("SELECT count(*) FROM {q}"), &[], 1, timeout)?;
+    let idx = run(
+        conn,
+        &format!("SELECT name, \"unique\" FROM pragma_index_list({})", lit(table)),
+        &[],
+        10_000,
+        timeout,
+    )?;
+    Ok(json!({
+        "table": table,
+        "columns": cols.rows.iter().map(|r| json!({
+            "name": r[0], "type": r[1], "nullable": r[2] == json!(0), "default": r[3], "primaryKey": r[4] != json!(0)
+        })).collect::<Vec<_>>(),
+        "rowCount": count.rows[0][0],
+        "indexes": idx.rows.iter().map(|r| json!({"name": r[0], "unique": r[1] == json!(1)})).collect::<Vec<_>>(),
+    }))
+}
+
+/// A quoted identifier.
+pub fn quote(id: &str) -> String {
+    format!("\"{}\"", id.replace('"', "\"\""))
+}
+
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
