@@ -3,6 +3,7 @@
 # services, then runs every test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export VANA_MCP_HOME="$PWD/.cache/mcp"
 for setup in scripts/setup-*.sh; do
   [ -e "$setup" ] || continue
   echo "== $setup"

@@ -4,10 +4,10 @@
 
 pub mod catalog;
 pub mod config;
+pub mod mcp;
 
 pub use config::{Config, Loaded};
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use vana_core::catalog::{Catalog, CatalogError};
 use vana_core::{Runner, SessionStore, StoreError, ToolPolicy, ToolRegistry};
@@ -33,6 +33,9 @@ pub enum AppError {
     /// A session workspace could not be removed.
     #[error("session deleted, but its sandbox workspace could not be removed: {0}")]
     Workspace(vana_core::ToolError),
+    /// The MCP server configuration is invalid.
+    #[error(transparent)]
+    Mcp(#[from] vana_mcp::config::ConfigError),
     /// The model configuration is invalid.
     #[error("invalid [models] configuration: {0}")]
     Models(#[from] vana_core::ModelError),
@@ -52,6 +55,8 @@ pub struct App {
     pub store: Arc<dyn SessionStore>,
     /// The code sandbox (started on first use).
     pub sandbox: Arc<vana_tools::code::Sandbox>,
+    /// The MCP servers (connected on first use) whose tools the configured agents get.
+    pub mcp: Arc<vana_mcp::McpManager>,
 }
 
 impl App {
@@ -76,7 +81,8 @@ impl App {
             })?;
             tools.register(Arc::new(vana_core::RequireConfirmation(tool)));
         }
-        Ok(App { config, catalog, tools, models, store, sandbox })
+        let mcp = Arc::new(mcp::load_manager()?);
+        Ok(App { config, catalog, tools, models, store, sandbox, mcp })
     }
 
     /// Deletes a session with its events and its sandbox workspace. False if it did not exist.
@@ -95,7 +101,7 @@ impl App {
     /// A runner whose root is `agent` (the configured root when `None`).
     pub fn runner(&self, agent: Option<&str>) -> Result<Runner, AppError> {
         let name = agent.unwrap_or(&self.config.agents.root);
-        let root = self.catalog.build(name, &self.tools, &HashMap::new(), self.models.as_ref())?;
+        let root = self.catalog.build(name, &self.tools, &self.mcp_tools(), self.models.as_ref())?;
         let policy = ToolPolicy {
             allow: self.config.guardrails.allow.clone(),
             deny: self.config.guardrails.deny.clone(),

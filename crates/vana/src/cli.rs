@@ -67,6 +67,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// MCP servers VANA uses, and VANA as an MCP server.
+    Mcp {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd_mcp::McpCommand,
+    },
 }
 
 /// Options shared by `run` and `chat`.

@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd_exec;
+mod cmd_mcp;
 mod render;
 mod style;
 
@@ -63,6 +64,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             }
             Ok(code)
         }
+        Command::Mcp { command } => cmd_mcp::run(open_app(&cli, None).await?, command).await,
         Command::Exec(args) => cmd_exec::run(cli.config.as_deref(), args).await,
         Command::Chat(args) => chat(&cli, &args.opts, &user).await,
         Command::Approve { session, call_id, deny, agent, json } => {
@@ -110,6 +112,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
 
 /// The runner for the chosen agent and the session to use (created when not given).
 async fn runner_and_session(app: &App, opts: &AgentOpts, user: &str) -> Result<(Runner, String)> {
+    app.connect_mcp(opts.agent.as_deref()).await;
     let runner = match &opts.session {
         Some(s) if opts.agent.is_none() => app.runner(Some(&app_of_session(app, user, s, None).await?))?,
         _ => app.runner(opts.agent.as_deref())?,

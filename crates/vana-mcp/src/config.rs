@@ -1,0 +1,541 @@
+//! MCP server configuration: the shipped catalog (`config/mcp_servers.yaml`), a user's
+//! `mcp_servers.yaml` layered over it, and the common `mcpServers` JSON (`.mcp.json`, as
+//! Claude Desktop and Cursor write it). `${VAR}` / `${VAR:-default}` are expanded from the
+//! environment when a server starts; a reference to an unset variable makes the server
+//! unavailable with that variable named.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The catalog shipped with VANA.
+pub const BUILTIN_CATALOG: &str = include_str!("../../../config/mcp_servers.yaml");
+
+/// One MCP server as configured.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// What the server offers, for listings.
+    pub description: String,
+    /// Off servers are listed but never started.
+    pub enabled: bool,
+    /// Program to start (stdio transport); looked up in the MCP home's `node/node_modules/.bin`
+    /// and `bin` before `$PATH`.
+    pub command: Option<String>,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Extra environment for the program.
+    pub env: BTreeMap<String, String>,
+    /// Working directory of the program.
+    pub cwd: Option<String>,
+    /// Endpoint of a streamable HTTP server (instead of `command`).
+    pub url: Option<String>,
+    /// HTTP headers sent with every request (e.g. `Authorization: Bearer ${TOKEN}`).
+    pub headers: BTreeMap<String, String>,
+    /// Environment variables that must be set (account tokens, database URLs).
+    #[serde(alias = "environment_vars")]
+    pub required_env: Vec<String>,
+    /// Lower comes first when an agent gets tools from several servers.
+    pub priority: i32,
+    /// Agents that get this server's tools (besides agents whose YAML lists the server).
+    pub agents: Vec<String>,
+    /// Which of the server's tools to expose.
+    pub tools: ToolFilter,
+    /// Deadlines.
+    pub timeouts: Timeouts,
+    /// Where the server comes from (registry and pinned package), shown when it is missing.
+    pub package: Option<String>,
+    /// Anything a user should know (e.g. which account the token belongs to).
+    pub note: Option<String>,
+}
+
+/// Tool allow/deny lists (names as the server spells them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ToolFilter {
+    /// When not empty, only these tools.
+    pub allow: BTreeSet<String>,
+    /// Never these tools.
+    pub deny: BTreeSet<String>,
+}
+
+impl ToolFilter {
+    /// True when the tool passes the lists.
+    pub fn admits(&self, tool: &str) -> bool {
+        (self.allow.is_empty() || self.allow.contains(tool)) && !self.deny.contains(tool)
+    }
+}
+
+/// Connect and call deadlines, seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timeouts {
+    /// Starting the server and the MCP handshake.
+    pub connect_secs: f64,
+    /// One tool call.
+    pub call_secs: f64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { connect_secs: 30.0, call_secs: 60.0 }
+    }
+}
+
+impl Timeouts {
+    /// The connect deadline.
+    pub fn connect(&self) -> Duration {
+        Duration::from_secs_f64(self.connect_secs.max(0.001))
+    }
+    /// The per-call deadline.
+    pub fn call(&self) -> Duration {
+        Duration::from_secs_f64(self.call_secs.max(0.001))
+    }
+}
+
+/// Why a configuration file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {message}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        message: String,
+    },
+    /// The file is not valid.
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// The file.
+        origin: String,
+        /// What is wrong (with line and field where serde knows them).
+        message: String,
+    },
+}
+
+/// The servers, by name, and where each came from.
+#[derive(Debug, Clone, Default)]
+pub struct McpConfig {
+    /// Server name -> configuration.
+    pub servers: BTreeMap<String, ServerConfig>,
+    /// Server name -> the file that last defined or changed it.
+    pub sources: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct YamlFile {
+    #[serde(default)]
+    servers: BTreeMap<String, serde_yaml::Value>,
+}
+
+/// One entry of the `mcpServers` JSON.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonServer {
+    command: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    cwd: Option<String>,
+    url: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    disabled: bool,
+    /// VANA extension: agents that get the tools.
+    #[serde(default)]
+    agents: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonFile {
+    #[serde(default)]
+    mcp_servers: BTreeMap<String, JsonServer>,
+}
+
+impl McpConfig {
+    /// The shipped catalog alone.
+    pub fn builtin() -> Self {
+        let mut c = McpConfig::default();
+        c.add_yaml(BUILTIN_CATALOG, "built-in config/mcp_servers.yaml")
+            .expect("the built-in MCP catalog is valid (checked by a test)");
+        c
+    }
+
+    /// The shipped catalog, then `<config dir>/mcp_servers.yaml`, then `.mcp.json` in `cwd`
+    /// (each when it exists); later files change or add servers.
+    pub fn load(config_dir: &Path, cwd: &Path) -> Result<Self, ConfigError> {
+        let mut c = Self::builtin();
+        for name in ["mcp_servers.yaml", "mcp_servers.yml"] {
+            let p = config_dir.join(name);
+            if p.is_file() {
+                c.add_yaml(&read(&p)?, &p.display().to_string())?;
+            }
+        }
+        for p in [config_dir.join("mcp.json"), cwd.join(".mcp.json")] {
+            if p.is_file() {
+                c.add_json(&read(&p)?, &p.display().to_string())?;
+            }
+        }
+        Ok(c)
+    }
+
+    /// Layers a `servers:` YAML file: fields given change the named server, new names add one.
+    pub fn add_yaml(&mut self, text: &str, origin: &str) -> Result<(), ConfigError> {
+        let invalid = |e: &dyn std::fmt::Display| ConfigError::Invalid {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        };
+        let file: YamlFile = serde_yaml::from_str(text).map_err(|e| invalid(&e))?;
+        for (name, over) in file.servers {
+            check_name(&name).map_err(|m| invalid(&m))?;
+            let mut base = match self.servers.get(&name) {
+                Some(existing) => serde_yaml::to_value(existing).map_err(|e| invalid(&e))?,
+                None => serde_yaml::to_value(ServerConfig { enabled: true, ..Default::default() })
+                    .map_err(|e| invalid(&e))?,
+            };
+            if let serde_yaml::Value::Mapping(m) = &over {
+                // A new transport replaces the old one rather than mixing with it.
+                if m.contains_key("url") || m.contains_key("command") {
+                    if let serde_yaml::Value::Mapping(b) = &mut base {
+                        for k in ["url", "command", "args", "headers"] {
+                            b.remove(k);
+                        }
+                    }
+                }
+            }
+            merge_yaml(&mut base, over);
+            let cfg: ServerConfig =
+                serde_yaml::from_value(base).map_err(|e| invalid(&format!("server `{name}`: {e}")))?;
+            validate(&name, &cfg).map_err(|m| invalid(&m))?;
+            self.servers.insert(name.clone(), cfg);
+            self.sources.insert(name, origin.to_string());
+        }
+        Ok(())
+    }
+
+    /// Layers an `mcpServers` JSON file (`.mcp.json`, `claude_desktop_config.json`).
+    pub fn add_json(&mut self, text: &str, origin: &str) -> Result<(), ConfigError> {
+        let invalid = |e: &dyn std::fmt::Display| ConfigError::Invalid {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        };
+        let file: JsonFile = serde_json::from_str(text).map_err(|e| invalid(&e))?;
+        for (name, s) in file.mcp_servers {
+            let name = sanitize_server_name(&name);
+            if let Some(kind) = &s.kind {
+                if kind == "sse" {
+                    return Err(invalid(&format!(
+                        "server `{name}`: the legacy SSE transport is not supported; use the server's streamable HTTP endpoint (type \"http\")"
+                    )));
+                }
+            }
+            let mut cfg = self.servers.get(&name).cloned().unwrap_or_default();
+            cfg.enabled = !s.disabled;
+            cfg.command = s.command;
+            cfg.args = s.args;
+            cfg.env.extend(s.env);
+            cfg.cwd = s.cwd;
+            cfg.url = s.url;
+            cfg.headers = s.headers;
+            if !s.agents.is_empty() {
+                cfg.agents = s.agents;
+            }
+            validate(&name, &cfg).map_err(|m| invalid(&m))?;
+            self.servers.insert(name.clone(), cfg);
+            self.sources.insert(name, origin.to_string());
+        }
+        Ok(())
+    }
+}
+
+fn read(p: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(p)
+        .map_err(|e| ConfigError::Read { path: p.display().to_string(), message: e.to_string() })
+}
+
+fn merge_yaml(base: &mut serde_yaml::Value, over: serde_yaml::Value) {
+    match (base, over) {
+        (serde_yaml::Value::Mapping(b), serde_yaml::Value::Mapping(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) if existing.is_mapping() && v.is_mapping() => merge_yaml(existing, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 32
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{name}` is not a valid server name (1-32 letters, digits, _ or -)"))
+    }
+}
+
+/// A `.mcp.json` key made usable as a tool-name prefix.
+fn sanitize_server_name(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .take(32)
+        .collect();
+    if s.is_empty() {
+        "server".into()
+    } else {
+        s
+    }
+}
+
+fn validate(name: &str, c: &ServerConfig) -> Result<(), String> {
+    match (&c.command, &c.url) {
+        (Some(_), Some(_)) => Err(format!("server `{name}`: give either `command` or `url`, not both")),
+        (None, None) => Err(format!("server `{name}`: give `command` (stdio) or `url` (streamable HTTP)")),
+        _ => Ok(()),
+    }
+}
+
+/// Expands `${VAR}` and `${VAR:-default}` with `lookup`; names of unset variables without a
+/// default are pushed to `missing`.
+pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>, missing: &mut Vec<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let inner = &after[..end];
+        let (var, default) = match inner.split_once(":-") {
+            Some((v, d)) => (v, Some(d)),
+            None => (inner, None),
+        };
+        match lookup(var).filter(|v| !v.is_empty()) {
+            Some(v) => out.push_str(&v),
+            None => match default {
+                Some(d) => out.push_str(d),
+                None => {
+                    if !missing.iter().any(|m| m == var) {
+                        missing.push(var.to_string());
+                    }
+                }
+            },
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A server's configuration with the environment applied: what to start or where to connect.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Launch {
+    /// Start a program and speak MCP over its stdin/stdout.
+    Stdio {
+        /// The resolved program path.
+        program: PathBuf,
+        /// Arguments.
+        args: Vec<String>,
+        /// Extra environment.
+        env: BTreeMap<String, String>,
+        /// Working directory.
+        cwd: Option<PathBuf>,
+    },
+    /// Connect to a streamable HTTP endpoint.
+    Http {
+        /// Endpoint URL.
+        url: String,
+        /// Headers for every request.
+        headers: BTreeMap<String, String>,
+    },
+}
+
+/// Why a server cannot be started right now.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Unavailable {
+    /// Switched off in the configuration.
+    #[error("disabled in the configuration (set `enabled: true` to use it)")]
+    Disabled,
+    /// Required environment variables are not set.
+    #[error("set {} to enable it", .0.join(" and "))]
+    MissingEnv(Vec<String>),
+    /// The program is not installed.
+    #[error("`{command}` is not installed{}", .hint.as_deref().map(|h| format!(" ({h}; scripts/setup-mcp.sh installs the pinned servers)")).unwrap_or_default())]
+    NotInstalled {
+        /// The command looked for.
+        command: String,
+        /// Where it comes from.
+        hint: Option<String>,
+    },
+}
+
+impl ServerConfig {
+    /// Applies the environment and finds the program; `mcp_home` holds the locally installed
+    /// servers and is also `${MCP_HOME}`.
+    pub fn launch(&self, mcp_home: &Path) -> Result<Launch, Unavailable> {
+        self.launch_with(mcp_home, &|k| std::env::var(k).ok())
+    }
+
+    /// [`ServerConfig::launch`] with an explicit environment lookup.
+    pub fn launch_with(
+        &self,
+        mcp_home: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Launch, Unavailable> {
+        if !self.enabled {
+            return Err(Unavailable::Disabled);
+        }
+        let home = mcp_home.display().to_string();
+        let lookup = |k: &str| if k == "MCP_HOME" { Some(home.clone()) } else { env(k) };
+        let mut missing: Vec<String> =
+            self.required_env.iter().filter(|v| lookup(v).is_none_or(|x| x.is_empty())).cloned().collect();
+        let mut x = |s: &str| expand(s, &lookup, &mut missing);
+        let launch = match (&self.command, &self.url) {
+            (Some(command), _) => {
+                let command = x(command);
+                let args: Vec<String> = self.args.iter().map(|a| x(a)).collect();
+                let env: BTreeMap<String, String> = self.env.iter().map(|(k, v)| (k.clone(), x(v))).collect();
+                let cwd = self.cwd.as_deref().map(|c| PathBuf::from(x(c)));
+                if !missing.is_empty() {
+                    return Err(Unavailable::MissingEnv(missing));
+                }
+                let program =
+                    find_program(&command, mcp_home, env.get("PATH").cloned().or_else(|| lookup("PATH")))
+                        .ok_or_else(|| Unavailable::NotInstalled {
+                            command: command.clone(),
+                            hint: self.package.clone(),
+                        })?;
+                Launch::Stdio { program, args, env, cwd }
+            }
+            (None, Some(url)) => {
+                let url = x(url);
+                let headers = self.headers.iter().map(|(k, v)| (k.clone(), x(v))).collect();
+                if !missing.is_empty() {
+                    return Err(Unavailable::MissingEnv(missing));
+                }
+                Launch::Http { url, headers }
+            }
+            (None, None) => return Err(Unavailable::Disabled),
+        };
+        Ok(launch)
+    }
+
+    /// A one-line description of the transport, for listings.
+    pub fn transport_label(&self) -> String {
+        match (&self.command, &self.url) {
+            (Some(c), _) => format!("stdio: {} {}", c, self.args.join(" ")).trim_end().to_string(),
+            (None, Some(u)) => format!("http: {u}"),
+            _ => "none".into(),
+        }
+    }
+}
+
+/// Looks for a program in the MCP home's install folders, then in `path`.
+fn find_program(command: &str, mcp_home: &Path, path: Option<String>) -> Option<PathBuf> {
+    let is_exe = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        p.is_file() && p.metadata().map(|m| m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    };
+    if command.contains('/') {
+        let p = PathBuf::from(command);
+        return is_exe(&p).then_some(p);
+    }
+    let mut dirs = vec![mcp_home.join("node/node_modules/.bin"), mcp_home.join("bin")];
+    dirs.extend(std::env::split_paths(&path.unwrap_or_default()));
+    dirs.into_iter().map(|d| d.join(command)).find(|p| is_exe(p))
+}
+
+/// Where locally installed MCP servers live: `$VANA_MCP_HOME`, else `<data dir>/mcp`.
+pub fn mcp_home(data_dir: &Path) -> PathBuf {
+    std::env::var_os("VANA_MCP_HOME").map(PathBuf::from).unwrap_or_else(|| data_dir.join("mcp"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_parses_and_holds_the_plans_servers() {
+        let c = McpConfig::builtin();
+        for s in [
+            "github",
+            "brave_search",
+            "fetch",
+            "playwright",
+            "sqlite",
+            "postgresql",
+            "filesystem",
+            "memory",
+            "git",
+            "time",
+            "aws",
+            "docker",
+            "image_generation",
+            "virustotal",
+            "semgrep",
+            "grafana",
+            "sentry",
+            "everything",
+        ] {
+            let cfg = c.servers.get(s).unwrap_or_else(|| panic!("{s} missing from the catalog"));
+            assert!(!cfg.description.is_empty(), "{s} has no description");
+            assert!(cfg.package.is_some() || cfg.url.is_some(), "{s} names no package");
+        }
+    }
+
+    #[test]
+    fn expansion_names_missing_variables_and_applies_defaults() {
+        let env = |k: &str| (k == "A").then(|| "1".to_string());
+        let mut missing = Vec::new();
+        assert_eq!(expand("x${A}y${B:-2}z${C}", &env, &mut missing), "x1y2z");
+        assert_eq!(missing, vec!["C"]);
+    }
+
+    #[test]
+    fn missing_required_env_makes_the_server_unavailable_with_the_names() {
+        let c = McpConfig::builtin();
+        let none = |_: &str| None;
+        let err = c.servers["brave_search"].launch_with(Path::new("/nonexistent"), &none).unwrap_err();
+        assert_eq!(err, Unavailable::MissingEnv(vec!["BRAVE_API_KEY".into()]));
+        assert_eq!(err.to_string(), "set BRAVE_API_KEY to enable it");
+        let err = c.servers["github"].launch_with(Path::new("/nonexistent"), &none).unwrap_err();
+        assert!(err.to_string().contains("GITHUB_TOKEN"), "{err}");
+    }
+
+    #[test]
+    fn user_yaml_changes_fields_and_mcp_json_adds_servers() {
+        let mut c = McpConfig::builtin();
+        c.add_yaml("servers:\n  time:\n    enabled: false\n    timeouts: {call_secs: 5}\n", "user.yaml")
+            .unwrap();
+        assert!(!c.servers["time"].enabled);
+        assert_eq!(c.servers["time"].timeouts.call_secs, 5.0);
+        assert_eq!(c.servers["time"].timeouts.connect_secs, 30.0);
+        assert_eq!(c.servers["time"].command.as_deref(), Some("mcp-server-time"));
+        let json = r#"{"mcpServers": {"my files": {"command": "npx", "args": ["-y", "x"], "env": {"K": "v"}},
+            "remote": {"type": "http", "url": "https://example.com/mcp", "headers": {"Authorization": "Bearer ${TOK}"}}}}"#;
+        c.add_json(json, ".mcp.json").unwrap();
+        assert_eq!(c.servers["my_files"].args, vec!["-y", "x"]);
+        assert!(c.servers["my_files"].enabled);
+        let err = c.servers["remote"].launch_with(Path::new("/x"), &|_| None).unwrap_err();
+        assert_eq!(err, Unavailable::MissingEnv(vec!["TOK".into()]));
+        let err = c.add_yaml("servers:\n  bad:\n    comand: x\n", "u.yaml").unwrap_err().to_string();
+        assert!(err.contains("u.yaml") && err.contains("comand"), "{err}");
+    }
+}

@@ -1,0 +1,216 @@
+//! `vana mcp`: the configured MCP servers (status, tools, direct calls, a connection test) and
+//! `vana mcp serve`, VANA as an MCP server on stdio.
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Subcommand;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Instant;
+use vana_app::App;
+use vana_mcp::{Server, Unavailable};
+
+/// `vana mcp ...`.
+#[derive(Subcommand, Debug)]
+pub enum McpCommand {
+    /// Every configured server with its state (connects nothing).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The tools of one server, or of every server that can start (connects them).
+    Tools {
+        /// Server name.
+        server: Option<String>,
+        /// Print JSON (with schemas).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Calls one tool of a server directly (no model) and prints its result as JSON.
+    Call {
+        /// Server name.
+        server: String,
+        /// Tool name (the server's, or VANA's `<server>__<tool>`).
+        tool: String,
+        /// Arguments as a JSON object.
+        #[arg(default_value = "{}")]
+        args: String,
+    },
+    /// Connects to a server, lists its tools and times a round trip.
+    Test {
+        /// Server name.
+        server: String,
+    },
+    /// Serves VANA's tools and agents (`ask_<agent>`) to an MCP client over stdin/stdout.
+    Serve,
+}
+
+/// Runs a `vana mcp` subcommand.
+pub async fn run(app: App, command: &McpCommand) -> Result<i32> {
+    let code = match command {
+        McpCommand::List { json } => list(&app, *json),
+        McpCommand::Tools { server, json } => tools(&app, server.as_deref(), *json).await?,
+        McpCommand::Call { server, tool, args } => call(&app, server, tool, args).await?,
+        McpCommand::Test { server } => test(&app, server).await?,
+        McpCommand::Serve => {
+            let app = Arc::new(app);
+            vana_mcp::server::serve_stdio(app.clone()).await.map_err(|e| anyhow!(e))?;
+            app.mcp.shutdown().await;
+            return Ok(0);
+        }
+    };
+    app.mcp.shutdown().await;
+    Ok(code)
+}
+
+fn server<'a>(app: &'a App, name: &str) -> Result<&'a Arc<Server>> {
+    app.mcp.server(name).ok_or_else(|| {
+        let names: Vec<&str> = app.mcp.servers().map(|s| s.name()).collect();
+        anyhow!("unknown MCP server `{name}`; configured: {}", names.join(", "))
+    })
+}
+
+/// Fails with the reason (and the variable to set) when the server cannot start.
+fn usable(s: &Server) -> Result<()> {
+    match s.unavailable() {
+        None => Ok(()),
+        Some(u @ Unavailable::MissingEnv(_)) => bail!("MCP server `{}` is unavailable: {u}", s.name()),
+        Some(u) => bail!("MCP server `{}` is {u}", s.name()),
+    }
+}
+
+fn list(app: &App, json: bool) -> i32 {
+    let crate::style::Codes { sb, s0, sy, sd, .. } = crate::style::codes();
+    let rows = app.mcp.status();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        return 0;
+    }
+    for r in rows {
+        let tools = r.tools.map(|n| format!("{n} tools")).unwrap_or_else(|| "tools not listed yet".into());
+        let color = if r.state == "unavailable" || r.state == "down" { sy } else { "" };
+        println!("{sb}{:<18}{s0} {color}{:<12}{s0} {}", r.name, r.state, r.description);
+        println!("  {sd}{}{s0}", r.transport);
+        match r.state.as_str() {
+            "unavailable" | "disabled" | "down" => {
+                println!("  {sy}{}{s0}", r.reason.as_deref().unwrap_or(""))
+            }
+            _ => println!("  {tools}; {} calls, {} errors", r.calls, r.errors),
+        }
+        if !r.agents.is_empty() {
+            println!("  agents: {}", r.agents.join(", "));
+        }
+        if let Some(e) = &r.last_error {
+            println!("  {sy}last error: {e}{s0}");
+        }
+    }
+    0
+}
+
+async fn tools(app: &App, only: Option<&str>, json: bool) -> Result<i32> {
+    let crate::style::Codes { sb, s0, sy, .. } = crate::style::codes();
+    let servers: Vec<Arc<Server>> = match only {
+        Some(name) => {
+            let s = server(app, name)?;
+            usable(s)?;
+            vec![s.clone()]
+        }
+        None => app.mcp.servers().filter(|s| s.unavailable().is_none()).cloned().collect(),
+    };
+    // Servers start concurrently, each bounded by its own connect deadline.
+    let listed = futures::future::join_all(servers.iter().map(|s| {
+        let mcp = app.mcp.clone();
+        let s = s.clone();
+        async move { (s.clone(), mcp.tools(&s).await) }
+    }))
+    .await;
+    let mut rows = Vec::new();
+    let mut failed = false;
+    for (s, r) in listed {
+        match r {
+            Ok(tools) => {
+                for t in tools {
+                    rows.push(json!({"server": s.name(), "name": t.name(), "description": t.description(), "parameters": t.parameters()}));
+                }
+            }
+            Err(e) => {
+                failed = true;
+                if json {
+                    rows.push(json!({"server": s.name(), "error": e.to_string()}));
+                } else {
+                    eprintln!("{sy}{e}{s0}");
+                }
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        for r in &rows {
+            if r.get("error").is_some() {
+                continue;
+            }
+            let desc = r["description"].as_str().unwrap_or("");
+            let first = desc.lines().next().unwrap_or("");
+            println!("{sb}{}{s0}\n  {first}", r["name"].as_str().unwrap_or(""));
+        }
+    }
+    Ok(if failed && only.is_some() { 1 } else { 0 })
+}
+
+async fn call(app: &App, name: &str, tool: &str, args: &str) -> Result<i32> {
+    let s = server(app, name)?;
+    usable(s)?;
+    let args: Value =
+        serde_json::from_str(args).with_context(|| format!("arguments are not valid JSON: {args}"))?;
+    if !args.is_object() {
+        bail!("arguments must be a JSON object, got {args}");
+    }
+    let tool = tool.strip_prefix(&format!("{name}__")).unwrap_or(tool);
+    match s.call(tool, args, &Default::default()).await {
+        Ok(out) => {
+            let mut v = json!({ "result": out.response });
+            if !out.artifacts.is_empty() {
+                v["artifacts"] = json!(out
+                    .artifacts
+                    .iter()
+                    .map(|a| json!({"name": a.display_name, "mimeType": a.mime_type, "base64Bytes": a.data.len()}))
+                    .collect::<Vec<_>>());
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(0)
+        }
+        Err(e) => {
+            println!("{}", serde_json::to_string_pretty(&json!({ "error": e.to_string() }))?);
+            Ok(1)
+        }
+    }
+}
+
+async fn test(app: &App, name: &str) -> Result<i32> {
+    let s = server(app, name)?;
+    usable(s)?;
+    let t = Instant::now();
+    let tools = match app.mcp.tools(s).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("FAIL {name}: {e}");
+            return Ok(1);
+        }
+    };
+    let connect_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let health = s.health().await;
+    println!("{name}: {}", s.config().transport_label());
+    println!("  connected and listed {} tools in {connect_ms:.0} ms", tools.len());
+    match health {
+        Ok(d) => {
+            println!("  health: tools/list round trip {:.1} ms", d.as_secs_f64() * 1000.0);
+            println!("OK");
+            Ok(0)
+        }
+        Err(e) => {
+            println!("FAIL health check: {e}");
+            Ok(1)
+        }
+    }
+}
