@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs VANA's whole test suite on a fresh machine: installs what the tests need, starts the
-# services, then runs every test of the workspace.
+# services, runs every Rust test of the workspace, then the browser tests of the web UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export VANA_MCP_HOME="$PWD/.cache/mcp"
@@ -11,3 +11,5 @@ for setup in scripts/setup-*.sh; do
 done
 bash scripts/services.sh
 cargo test --workspace --locked "$@"
+echo "== browser tests (tests-browser: headless Chromium against the real vana serve)"
+(cd tests-browser && VANA_BIN="${CARGO_TARGET_DIR:-$PWD/../target}/debug/vana" npm test)

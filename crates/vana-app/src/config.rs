@@ -72,11 +72,56 @@ impl Default for StoreConfig {
 pub struct ServerConfig {
     /// Address to listen on.
     pub bind: String,
+    /// Largest request body accepted, bytes (larger gets 413).
+    pub max_body_bytes: usize,
+    /// Requests per second per API key (user without auth); more gets 429 with Retry-After.
+    pub requests_per_second: u32,
+    /// Requests a key may send in one burst above the steady rate.
+    pub burst: u32,
+    /// Server-sent-event streams one key may hold open at once (more gets 429).
+    pub max_streams_per_key: u32,
+    /// Alert rules and where alerts go.
+    pub alerts: AlertsConfig,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { bind: "127.0.0.1:8080".into() }
+        ServerConfig {
+            bind: "127.0.0.1:8080".into(),
+            max_body_bytes: 4 * 1024 * 1024,
+            requests_per_second: 20,
+            burst: 40,
+            max_streams_per_key: 16,
+            alerts: AlertsConfig::default(),
+        }
+    }
+}
+
+/// Alert rules of the server (`[server.alerts]`); 0 turns a threshold rule off.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// Raise an alert for every sandbox security finding.
+    pub sandbox_findings: bool,
+    /// Raise an alert when an MCP server stays down this many seconds.
+    pub mcp_down_secs: u64,
+    /// Raise an alert when an agent's error rate over the last minute exceeds this percent.
+    pub error_rate_percent: f64,
+    /// Requests an agent needs in the last minute before its error rate is judged.
+    pub error_rate_min_requests: u64,
+    /// URL that receives each alert as a JSON POST; empty for none.
+    pub webhook_url: String,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            sandbox_findings: true,
+            mcp_down_secs: 60,
+            error_rate_percent: 20.0,
+            error_rate_min_requests: 10,
+            webhook_url: String::new(),
+        }
     }
 }
 

@@ -53,6 +53,8 @@ pub struct App {
     pub models: Arc<ModelRegistry>,
     /// The session store.
     pub store: Arc<dyn SessionStore>,
+    /// Every store of the same database: sessions, audit log, API keys, artifacts.
+    pub stores: vana_store::Stores,
     /// The code sandbox (started on first use).
     pub sandbox: Arc<vana_tools::code::Sandbox>,
     /// The MCP servers (connected on first use) whose tools the configured agents get.
@@ -62,9 +64,10 @@ pub struct App {
 impl App {
     /// Opens the store, loads the catalog and registers tools and models.
     pub async fn open(config: Config) -> Result<App, AppError> {
-        let store = vana_store::open(&config.store.url)
+        let stores = vana_store::open_all(&config.store.url)
             .await
             .map_err(|source| AppError::Store { url: config::mask_url(&config.store.url), source })?;
+        let store = stores.sessions.clone();
         let catalog = catalog::load(&config.agents.dir)?;
         let models = Arc::new(ModelRegistry::new(config.models.clone())?);
         let sandbox =
@@ -82,7 +85,7 @@ impl App {
             tools.register(Arc::new(vana_core::RequireConfirmation(tool)));
         }
         let mcp = Arc::new(mcp::load_manager()?);
-        Ok(App { config, catalog, tools, models, store, sandbox, mcp })
+        Ok(App { config, catalog, tools, models, store, stores, sandbox, mcp })
     }
 
     /// Deletes a session with its events and its sandbox workspace. False if it did not exist.

@@ -2,6 +2,7 @@
 //! tools and session stores that the lower crates implement.
 
 pub mod agent;
+pub mod audit;
 pub mod callbacks;
 pub mod catalog;
 pub mod context;

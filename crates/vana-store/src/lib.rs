@@ -10,11 +10,17 @@
 
 mod common;
 pub mod conformance;
+pub mod conformance_records;
 mod open;
 mod postgres;
+mod postgres_records;
+mod records_schema;
 pub mod schema;
 mod sqlite;
+mod sqlite_records;
+mod stores;
 
 pub use open::{open, StoreUrl, ACCEPTED_URLS};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use stores::{open_all, Stores};

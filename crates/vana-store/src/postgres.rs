@@ -87,7 +87,7 @@ impl PostgresStore {
     }
 
     /// Takes a pooled connection.
-    async fn client(&self) -> R<Object> {
+    pub(crate) async fn client(&self) -> R<Object> {
         self.pool.get().await.map_err(|e| match e {
             PoolError::Backend(e) => StoreError::Backend(format!(
                 "cannot connect to PostgreSQL at {}: {}; check the server is running and the URL \
@@ -173,7 +173,7 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Maps a tokio-postgres error to a `StoreError` naming the operation.
-fn pg(op: &str, e: tokio_postgres::Error) -> StoreError {
+pub(crate) fn pg(op: &str, e: tokio_postgres::Error) -> StoreError {
     if let Some(db) = e.as_db_error() {
         let hint = match *db.code() {
             SqlState::UNDEFINED_TABLE => "; the schema is missing: reconnect so migrations run",

@@ -15,9 +15,10 @@
 pub type Migration = (u32, &'static str);
 
 /// SQLite migrations (JSON kept as TEXT, times as REAL seconds since the epoch).
-pub const SQLITE_MIGRATIONS: &[Migration] = &[(
-    1,
-    r#"
+pub const SQLITE_MIGRATIONS: &[Migration] = &[
+    (
+        1,
+        r#"
 CREATE TABLE sessions (
     id          TEXT    NOT NULL PRIMARY KEY,
     app_name    TEXT    NOT NULL,
@@ -48,12 +49,15 @@ CREATE TABLE journal (
     PRIMARY KEY (session_id, call_id)
 ) STRICT;
 "#,
-)];
+    ),
+    (2, crate::records_schema::SQLITE_RECORDS),
+];
 
 /// PostgreSQL migrations (JSON kept as JSONB, times as DOUBLE PRECISION seconds).
-pub const POSTGRES_MIGRATIONS: &[Migration] = &[(
-    1,
-    r#"
+pub const POSTGRES_MIGRATIONS: &[Migration] = &[
+    (
+        1,
+        r#"
 CREATE TABLE sessions (
     id          TEXT             NOT NULL PRIMARY KEY,
     app_name    TEXT             NOT NULL,
@@ -84,7 +88,9 @@ CREATE TABLE journal (
     PRIMARY KEY (session_id, call_id)
 );
 "#,
-)];
+    ),
+    (2, crate::records_schema::POSTGRES_RECORDS),
+];
 
 /// The newest schema version this binary knows for a migration list.
 pub fn latest(migrations: &[Migration]) -> u32 {

@@ -144,7 +144,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the writer connection, on the blocking pool.
-    async fn write<T, F>(&self, f: F) -> R<T>
+    pub(crate) async fn write<T, F>(&self, f: F) -> R<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> R<T> + Send + 'static,
@@ -158,7 +158,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on a reader connection (the writer for in-memory stores), on the blocking pool.
-    async fn read<T, F>(&self, f: F) -> R<T>
+    pub(crate) async fn read<T, F>(&self, f: F) -> R<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> R<T> + Send + 'static,
@@ -260,7 +260,7 @@ fn migrate(conn: &mut Connection) -> R<()> {
 }
 
 /// Maps a rusqlite error to a `StoreError` naming the operation and what to do.
-fn sql(op: &str, e: rusqlite::Error) -> StoreError {
+pub(crate) fn sql(op: &str, e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode::*;
     let hint = match e.sqlite_error_code() {
         Some(DatabaseBusy) | Some(DatabaseLocked) => {

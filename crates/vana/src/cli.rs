@@ -61,6 +61,20 @@ pub enum Command {
         #[command(subcommand)]
         command: ToolsCommand,
     },
+    /// Serve the HTTP API and web UI.
+    Serve(crate::cmd_server::ServeArgs),
+    /// API keys of the HTTP server.
+    Keys {
+        /// What to do with keys.
+        #[command(subcommand)]
+        command: crate::cmd_server::KeysCommand,
+    },
+    /// The audit log.
+    Audit {
+        /// What to do with the audit log.
+        #[command(subcommand)]
+        command: crate::cmd_server::AuditCommand,
+    },
     /// Configuration.
     Config {
         /// What to do with the config.

@@ -3,6 +3,7 @@
 mod cli;
 mod cmd_exec;
 mod cmd_mcp;
+mod cmd_server;
 mod render;
 mod style;
 
@@ -63,6 +64,11 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 eprintln!("{sd}session {session} (continue with --session {session}){s0}");
             }
             Ok(code)
+        }
+        Command::Serve(args) => cmd_server::serve(open_app(&cli, None).await?, args).await,
+        Command::Keys { command } => cmd_server::keys(open_app(&cli, None).await?, command).await,
+        Command::Audit { command } => {
+            cmd_server::audit(open_app(&cli, None).await?, command, cli.user.clone()).await
         }
         Command::Mcp { command } => cmd_mcp::run(open_app(&cli, None).await?, command).await,
         Command::Exec(args) => cmd_exec::run(cli.config.as_deref(), args).await,
