@@ -27,6 +27,22 @@ pub struct Session {
     pub last_update_time: f64,
 }
 
+impl Session {
+    /// A session just created: no events yet, version 0, created and updated at `now`.
+    pub fn created(id: String, app_name: &str, user_id: &str, state: JsonMap, now: f64) -> Self {
+        Session {
+            id,
+            app_name: app_name.to_string(),
+            user_id: user_id.to_string(),
+            state,
+            events: Vec::new(),
+            version: 0,
+            created_at: now,
+            last_update_time: now,
+        }
+    }
+}
+
 /// A session without its events, for listings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -230,16 +230,7 @@ impl SessionStore for PostgresStore {
         if inserted == 0 {
             return Err(StoreError::AlreadyExists(id));
         }
-        Ok(Session {
-            id,
-            app_name: app_name.to_string(),
-            user_id: user_id.to_string(),
-            state,
-            events: Vec::new(),
-            version: 0,
-            created_at: now,
-            last_update_time: now,
-        })
+        Ok(Session::created(id, app_name, user_id, state, now))
     }
 
     async fn get_session(
