@@ -25,6 +25,33 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     /// Named SQL connections and query limits for the database tools.
     pub sql: vana_tools::sql::SqlConfig,
+    /// The semantic router in front of the orchestrator.
+    pub router: RouterConfig,
+}
+
+/// When the semantic router decides which specialist gets a task (`[router]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouterMode {
+    /// `first` when the orchestrator runs on a local model, else `off`.
+    #[default]
+    Auto,
+    /// The router picks the specialist when it is confident; the orchestrator's model decides otherwise.
+    First,
+    /// The orchestrator's model decides; the router's choice is recorded beside it (agreement audit).
+    Shadow,
+    /// No router.
+    Off,
+}
+
+/// Semantic router settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RouterConfig {
+    /// When the router is used.
+    pub mode: RouterMode,
+    /// Minimum similarity for a confident choice (the router's built-in default when absent).
+    pub threshold: Option<f32>,
 }
 
 /// Code sandbox settings (limits and isolation live in the policy files).
@@ -131,6 +158,8 @@ impl Default for AlertsConfig {
 pub struct LimitsConfig {
     /// Transfers between agents per invocation before the loop guard stops it.
     pub max_transfers: u32,
+    /// Model calls per invocation (all agents together) before it is stopped.
+    pub max_model_calls: u32,
     /// Default deadline of a tool call, seconds.
     pub tool_timeout_secs: u64,
     /// Tokens per invocation; 0 means no budget.
@@ -144,6 +173,7 @@ impl Default for LimitsConfig {
         let d = vana_core::RunConfig::default();
         LimitsConfig {
             max_transfers: d.max_transfers,
+            max_model_calls: d.max_model_calls,
             tool_timeout_secs: d.tool_timeout.as_secs(),
             token_budget: 0,
             max_history_events: d.max_history_events,
@@ -200,12 +230,24 @@ pub enum ConfigError {
     },
 }
 
-/// VANA's data directory (`$VANA_HOME` or the platform's data dir + `vana`).
+/// VANA's data directory: `$VANA_HOME`; for root `/var/lib/vana` (root's home is closed to
+/// other users, and the sandbox's unprivileged user must reach the session workspaces); else
+/// the platform's data dir + `vana`.
 pub fn data_dir() -> PathBuf {
     if let Some(h) = std::env::var_os("VANA_HOME") {
         return PathBuf::from(h);
     }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return PathBuf::from("/var/lib/vana");
+    }
     dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("vana")
+}
+
+/// Where model files for the local model and the router are kept: `$VANA_MODELS_DIR`, else
+/// `<data dir>/models`.
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("VANA_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir().join("models"))
 }
 
 /// VANA's config directory (`$VANA_HOME` or the platform's config dir + `vana`).
@@ -293,6 +335,7 @@ impl Config {
     pub fn run_config(&self) -> vana_core::RunConfig {
         vana_core::RunConfig {
             max_transfers: self.limits.max_transfers,
+            max_model_calls: self.limits.max_model_calls,
             tool_timeout: std::time::Duration::from_secs(self.limits.tool_timeout_secs),
             token_budget: (self.limits.token_budget > 0).then_some(self.limits.token_budget),
             max_history_events: self.limits.max_history_events,

@@ -32,6 +32,7 @@ pub(crate) struct Shared {
     pub config: RunConfig,
     pub callbacks: Vec<Arc<dyn Callback>>,
     pub transfers: AtomicU32,
+    pub model_calls: AtomicU32,
     pub tokens_used: AtomicU64,
     pub stream: bool,
 }
@@ -209,6 +210,11 @@ impl InvocationContext {
                 }
             }
         }
+    }
+
+    /// Counts one model call; returns the count so far.
+    pub(crate) fn count_model_call(&self) -> u32 {
+        self.shared.model_calls.fetch_add(1, Ordering::SeqCst) + 1
     }
 
     /// Counts one transfer; returns the count so far.

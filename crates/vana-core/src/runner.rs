@@ -20,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 pub struct RunConfig {
     /// Most transfers between agents in one invocation before the loop guard stops it.
     pub max_transfers: u32,
+    /// Most model calls in one invocation (all agents together) before it is stopped.
+    pub max_model_calls: u32,
     /// Deadline of a tool call when the tool names none.
     pub tool_timeout: Duration,
     /// Tokens one invocation may use; checked before each model call.
@@ -36,6 +38,7 @@ impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
             max_transfers: 10,
+            max_model_calls: 100,
             tool_timeout: Duration::from_secs(120),
             token_budget: None,
             max_history_events: 400,
@@ -237,6 +240,7 @@ impl Runner {
             config: self.config.clone(),
             callbacks: self.callbacks.clone(),
             transfers: AtomicU32::new(0),
+            model_calls: AtomicU32::new(0),
             tokens_used: AtomicU64::new(tokens),
             stream,
         });

@@ -248,6 +248,24 @@ async fn delegation_loop_guard_ends_runaway_transfers_with_a_clear_error() {
 }
 
 #[tokio::test]
+async fn a_model_that_keeps_calling_tools_is_stopped_at_the_model_call_limit() {
+    let m = Arc::new(vana_models::ScriptedModel::repeating(
+        "m",
+        vec![ScriptedTurn::call("add", json!({"a": 1, "b": 1}))],
+    ));
+    let agent = LlmAgent::builder("vana", m.clone()).tool(Arc::new(Add)).build();
+    let runner =
+        Runner::new(agent, store()).with_config(RunConfig { max_model_calls: 6, ..Default::default() });
+    let (_, events, outcome) = run(&runner, "go").await;
+    assert_eq!(outcome, Outcome::Ended);
+    assert_eq!(m.requests().len(), 6, "the seventh model call was not made");
+    let last = events.last().unwrap();
+    assert_eq!(last.error_code.as_deref(), Some("MODEL_CALL_LIMIT"));
+    assert!(last.error_message.as_deref().unwrap().contains("model call 7 of this invocation"), "{last:?}");
+    assert!(last.error_message.as_deref().unwrap().contains("limits.max_model_calls"), "{last:?}");
+}
+
+#[tokio::test]
 async fn token_budget_is_checked_before_each_model_call() {
     let m = model(
         "m",

@@ -8,7 +8,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelsConfig {
-    /// Model string used when an agent names none (e.g. `gemini-2.5-flash`).
+    /// Model string used when an agent names none (e.g. `gemini-2.5-flash`); `auto` (the default)
+    /// picks Gemini, OpenAI or Anthropic by the API key present, else the embedded local model.
     pub default_model: String,
     /// Model strings tried in order when the requested model keeps failing.
     pub fallbacks: Vec<String>,
@@ -35,7 +36,7 @@ pub struct ModelsConfig {
 impl Default for ModelsConfig {
     fn default() -> Self {
         ModelsConfig {
-            default_model: "gemini-2.5-flash".into(),
+            default_model: crate::registry::AUTO_MODEL.into(),
             fallbacks: Vec::new(),
             retry: RetryConfig::default(),
             request_timeout_secs: 300,

@@ -24,7 +24,10 @@ pub use config::{CustomProviderConfig, ModelsConfig, ProviderConfig, RetryConfig
 pub use gemini::GeminiModel;
 pub use http::{Endpoint, HttpClient, Secret};
 pub use openai::OpenAiModel;
-pub use registry::{EnvLookup, ModelRegistry, ProviderStatus, UnconfiguredModel};
+pub use registry::{
+    EnvLookup, LocalProvider, ModelRegistry, ProviderStatus, UnconfiguredModel, AUTO_MODEL,
+    LOCAL_DEFAULT_MODEL,
+};
 pub use resilience::{ResilientModel, RetryPolicy};
 pub use scripted::{
     Script, ScriptedCall, ScriptedError, ScriptedHttp, ScriptedModel, ScriptedTurn, ScriptedUsage,

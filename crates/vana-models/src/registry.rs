@@ -16,6 +16,23 @@ use vana_core::{LlmRequest, LlmResponseStream, Model, ModelError, ModelResolver}
 /// How the environment is read for API keys (injectable for tests).
 pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// Resolves `local/<name>` and `local:<path>` model strings to in-process models (set by the
+/// composition root, which owns the local model crate).
+pub type LocalProvider = Arc<dyn Fn(&str) -> Result<Arc<dyn Model>, ModelError> + Send + Sync>;
+
+/// The `default_model` value that picks a model by the keys present (see [`ModelRegistry::default_model`]).
+pub const AUTO_MODEL: &str = "auto";
+
+/// The embedded default when no provider key is set: runs offline, in-process.
+pub const LOCAL_DEFAULT_MODEL: &str = "local/smollm2-135m";
+
+/// Cloud models `auto` picks, in order, when their provider's key is present.
+const AUTO_CHOICES: &[(&str, &str)] = &[
+    ("gemini", "gemini-2.5-flash"),
+    ("openai", "openai/gpt-4.1-mini"),
+    ("anthropic", "anthropic/claude-sonnet-4-5"),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wire {
     OpenAi { native: bool },
@@ -124,6 +141,7 @@ pub struct ModelRegistry {
     registered: RwLock<HashMap<String, Arc<dyn Model>>>,
     scripted: Mutex<HashMap<String, Arc<dyn Model>>>,
     signatures: ThoughtSignatures,
+    local: RwLock<Option<LocalProvider>>,
 }
 
 impl fmt::Debug for ModelRegistry {
@@ -160,6 +178,7 @@ impl ModelRegistry {
             registered: RwLock::new(HashMap::new()),
             scripted: Mutex::new(HashMap::new()),
             signatures: ThoughtSignatures::default(),
+            local: RwLock::new(None),
         })
     }
 
@@ -171,6 +190,25 @@ impl ModelRegistry {
     /// Registers an in-process model under an exact model string (takes precedence over providers).
     pub fn register(&self, name: impl Into<String>, model: Arc<dyn Model>) {
         self.registered.write().unwrap_or_else(|e| e.into_inner()).insert(name.into(), model);
+    }
+
+    /// Serves `local/...` and `local:...` model strings with `provider`.
+    pub fn set_local_provider(&self, provider: LocalProvider) {
+        *self.local.write().unwrap_or_else(|e| e.into_inner()) = Some(provider);
+    }
+
+    /// The model string used when an agent names none. `auto` (the default) means: the first of
+    /// Gemini, OpenAI, Anthropic whose API key is set, else the embedded local model.
+    pub fn default_model(&self) -> String {
+        let configured = self.config.default_model.trim();
+        if !configured.is_empty() && configured != AUTO_MODEL {
+            return configured.to_string();
+        }
+        AUTO_CHOICES
+            .iter()
+            .find(|(prefix, _)| self.provider(prefix).is_some_and(|p| self.api_key(&p.key_envs).is_some()))
+            .map(|(_, model)| model.to_string())
+            .unwrap_or_else(|| LOCAL_DEFAULT_MODEL.to_string())
     }
 
     /// Model strings registered in-process, sorted.
@@ -214,6 +252,15 @@ impl ModelRegistry {
             let m: Arc<dyn Model> = Arc::new(ScriptedModel::from_file(path)?);
             cache.insert(path.to_string(), m.clone());
             return Ok(m);
+        }
+        if model.starts_with("local/") || model.starts_with("local:") {
+            let local = self.local.read().unwrap_or_else(|e| e.into_inner()).clone();
+            return match local {
+                Some(provider) => provider(model),
+                None => Err(ModelError::NotConfigured(format!(
+                    "model '{model}' is a local model, but this program has no local model provider"
+                ))),
+            };
         }
         let (prefix, model_id) = if model.starts_with("gemini-") {
             ("gemini", model)
@@ -315,7 +362,7 @@ impl ModelRegistry {
         ModelError::NotConfigured(format!(
             "unknown model '{model}'{hint}: use a bare 'gemini-*' name, one of the provider prefixes {} \
              followed by the model name, 'scripted:<file>'{registered}; custom OpenAI-compatible providers \
-             go in [models.custom.<name>] in vana.toml",
+             go in [models.custom.<name>] in vana.toml; local models are 'local/<name>' or 'local:<file.gguf>'",
             prefixes.join(", ")
         ))
     }
@@ -336,8 +383,8 @@ fn missing_key_message(model: &str, envs: &[String]) -> String {
 
 impl ModelResolver for ModelRegistry {
     fn resolve(&self, model: &str) -> Result<Arc<dyn Model>, ModelError> {
-        let primary = if model.trim().is_empty() {
-            self.config.default_model.clone()
+        let primary = if model.trim().is_empty() || model.trim() == AUTO_MODEL {
+            ModelRegistry::default_model(self)
         } else {
             model.trim().to_string()
         };
@@ -353,7 +400,7 @@ impl ModelResolver for ModelRegistry {
     }
 
     fn default_model(&self) -> String {
-        self.config.default_model.clone()
+        ModelRegistry::default_model(self)
     }
 }
 

@@ -31,7 +31,7 @@ async fn missing_key_fails_at_call_time_with_instructions() {
          model with `default_model` in vana.toml / VANA_MODELS_DEFAULT_MODEL / `--model` (or the agent's `model:`)"
     );
 
-    let model = reg.resolve(&reg.default_model()).unwrap();
+    let model = reg.resolve("gemini-2.5-flash").unwrap();
     assert_eq!(model.name(), "gemini-2.5-flash");
     let err = run(model.as_ref(), ask("hi"), true).await.unwrap_err();
     let msg = err.to_string();
@@ -59,6 +59,36 @@ fn unknown_prefix_lists_known_ones() {
     let err = reg.resolve("claude-sonnet-4-5").err().unwrap();
     assert!(err.to_string().contains("did you mean 'anthropic/claude-sonnet-4-5'"), "{err}");
     assert!(reg.resolve("openai/").is_err());
+}
+
+#[test]
+fn auto_default_follows_the_keys_present_else_the_local_model() {
+    let with = |vars: &'static [(&'static str, &'static str)]| {
+        let env: vana_models::EnvLookup =
+            Arc::new(move |n: &str| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()));
+        ModelRegistry::with_env(ModelsConfig::default(), env).unwrap()
+    };
+    assert_eq!(with(&[]).default_model(), "local/smollm2-135m");
+    assert_eq!(with(&[("OPENAI_API_KEY", "sk-x")]).default_model(), "openai/gpt-4.1-mini");
+    assert_eq!(
+        with(&[("OPENAI_API_KEY", "sk-x"), ("GOOGLE_API_KEY", "g")]).default_model(),
+        "gemini-2.5-flash"
+    );
+    assert_eq!(
+        with(&[("ANTHROPIC_API_KEY", " ")]).default_model(),
+        "local/smollm2-135m",
+        "blank keys count as unset"
+    );
+    let pinned = ModelsConfig { default_model: "ollama/qwen3".into(), ..Default::default() };
+    assert_eq!(empty_env_registry(pinned).default_model(), "ollama/qwen3");
+    // Without a local provider, local strings fail with a clear message; with one, they resolve.
+    let reg = with(&[]);
+    let err = reg.resolve("").err().expect("no local provider");
+    assert!(err.to_string().contains("'local/smollm2-135m' is a local model"), "{err}");
+    reg.set_local_provider(Arc::new(|m: &str| {
+        Ok(Arc::new(ScriptedModel::repeating(m, vec![ScriptedTurn::text("hi")])) as _)
+    }));
+    assert_eq!(reg.resolve_single("local:/models/x.gguf").unwrap().name(), "local:/models/x.gguf");
 }
 
 #[test]
@@ -173,7 +203,7 @@ fn config_toml_shape() {
     assert_eq!(cfg.custom["lab"].api_key_env.as_deref(), Some("LAB_KEY"));
     let defaults: ModelsConfig = toml::from_str("").unwrap();
     assert_eq!(defaults, ModelsConfig::default());
-    assert_eq!(defaults.default_model, "gemini-2.5-flash");
+    assert_eq!(defaults.default_model, "auto");
     let round: ModelsConfig = toml::from_str(&toml::to_string(&cfg).unwrap()).unwrap();
     assert_eq!(round, cfg);
     assert!(toml::from_str::<ModelsConfig>("defualt_model = 'x'").is_err(), "typos are reported");

@@ -84,6 +84,33 @@ fn check_host(policy: &SandboxPolicy) -> Result<(CgroupBackend, u32, u64)> {
     Ok((cgroups, abi, max_ns))
 }
 
+/// The sandbox user (unprivileged on the host) must be able to walk to the workspace root: the
+/// root filesystem and each session's /workspace are mounted from there inside the sandbox's
+/// user namespace, where the host's root has no power over other users' directories.
+fn check_reachable(root: &Path, sandbox_uid: u32) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let root = root.canonicalize().map_err(|e| SandboxError::io(format!("resolve {}", root.display()), e))?;
+    for dir in root.ancestors().skip(1) {
+        let Ok(meta) = std::fs::metadata(dir) else { continue };
+        if meta.uid() != sandbox_uid && meta.mode() & 0o001 == 0 {
+            return Err(SandboxError::IsolationUnavailable {
+                what: format!(
+                    "the sandbox user (uid {sandbox_uid}) cannot reach the workspace dir {}: {} has mode {:o}",
+                    root.display(),
+                    dir.display(),
+                    meta.mode() & 0o7777
+                ),
+                fix: format!(
+                    "keep VANA's data under a directory others may traverse (set VANA_HOME, e.g. /var/lib/vana), \
+                     or allow traversal with `chmod o+x {}`",
+                    dir.display()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl ExecutionEngine {
     /// Creates an engine keeping session workspaces under `workspace_root`
     /// (e.g. `<data_dir>/workspaces`). Fails with
@@ -98,6 +125,7 @@ impl ExecutionEngine {
         let staging = workspaces.root().join(".sandbox-root");
         std::fs::create_dir_all(&staging)
             .map_err(|e| SandboxError::io(format!("create {}", staging.display()), e))?;
+        check_reachable(workspaces.root(), policy.security.sandbox_uid)?;
         let landlock_abi = match policy.security.landlock {
             LandlockMode::Off => 0,
             _ => abi,
@@ -416,5 +444,25 @@ impl ExecutionEngine {
             warm_start: warm,
             isolation: inner.isolation,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_workspace_root_behind_a_closed_directory_is_refused_with_the_fix() {
+        let base = std::env::temp_dir().join(format!("vana-reach-{}", std::process::id()));
+        let root = base.join("data/workspaces");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let err = check_reachable(&root, 100_000).unwrap_err().to_string();
+        assert!(err.contains("cannot reach the workspace dir") && err.contains("mode 700"), "{err}");
+        assert!(err.contains(&format!("chmod o+x {}", base.display())), "{err}");
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).unwrap();
+        check_reachable(&root, 100_000).expect("traversable now");
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

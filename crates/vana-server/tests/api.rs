@@ -593,10 +593,10 @@ async fn no_auth_uses_path_users_and_refuses_public_binds() {
     assert!(err.to_string().contains("refusing to run without authentication"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn error_rate_alert_reaches_dashboard_audit_and_webhook() {
+/// A webhook receiver on loopback: its URL and the alerts it got.
+async fn webhook() -> (String, tokio::sync::mpsc::UnboundedReceiver<Value>) {
     use axum::routing::post;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
     let hook = axum::Router::new().route(
         "/hook",
         post(move |axum::Json(v): axum::Json<Value>| {
@@ -608,8 +608,32 @@ async fn error_rate_alert_reaches_dashboard_audit_and_webhook() {
         }),
     );
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook_url = format!("http://{}/hook", l.local_addr().unwrap());
+    let url = format!("http://{}/hook", l.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(l, hook).await });
+    (url, rx)
+}
+
+/// The audit records of kind `alert`, waiting for the asynchronous writer.
+async fn alert_records(s: &Server, want: usize) -> Vec<vana_core::audit::AuditRecord> {
+    let mut recs = Vec::new();
+    for _ in 0..50 {
+        recs = s
+            .stores
+            .audit
+            .audit_search(&vana_core::audit::AuditQuery { kind: Some("alert".into()), ..Default::default() })
+            .await
+            .unwrap();
+        if recs.len() >= want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    recs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn error_rate_alert_reaches_dashboard_audit_and_webhook() {
+    let (hook_url, mut rx) = webhook().await;
     let s = start(Opts { webhook: hook_url, error_rate_percent: 50.0, ..Default::default() }).await;
     for _ in 0..4 {
         let (st, _) = s.post("/run", Server::run_body("helper", "missing-session", "hi", false)).await;
@@ -621,22 +645,69 @@ async fn error_rate_alert_reaches_dashboard_audit_and_webhook() {
     assert_eq!(alert["subject"], "helper");
     let (_, snap) = s.get("/api/dashboard").await;
     assert_eq!(snap["alerts"][0]["rule"], "error_rate");
-    // The audit writer is asynchronous: wait for the record.
-    let mut recs = Vec::new();
-    for _ in 0..50 {
-        recs = s
-            .stores
-            .audit
-            .audit_search(&vana_core::audit::AuditQuery { kind: Some("alert".into()), ..Default::default() })
-            .await
-            .unwrap();
-        if !recs.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let recs = alert_records(&s, 1).await;
     assert_eq!(recs.len(), 1, "{recs:?}");
     assert!(recs[0].summary.contains("error_rate"), "{recs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sandbox_security_finding_raises_an_alert() {
+    let (hook_url, mut rx) = webhook().await;
+    let s = start(Opts { webhook: hook_url, ..Default::default() }).await;
+    let id = s.session("helper").await;
+    let code =
+        "import subprocess\nprint(subprocess.run(['echo', 'hi'], capture_output=True).stdout.decode())";
+    s.model.push(ScriptedTurn::call("execute_code", json!({"code": code, "language": "python"})));
+    s.model.push(ScriptedTurn::text("ran it"));
+    let (st, events) = s.post("/run", Server::run_body("helper", &id, "run my script", false)).await;
+    assert_eq!(st, 200, "{events}");
+    let alert = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no alert; the run: {events}"))
+        .unwrap();
+    assert_eq!(alert["rule"], "sandbox_finding", "{alert}");
+    assert_eq!(alert["subject"], "execute_code");
+    assert_eq!(alert["data"]["session"], id.as_str());
+    assert!(alert["data"]["findings"].to_string().contains("py.subprocess"), "{alert}");
+    let (_, snap) = s.get("/api/dashboard").await;
+    assert_eq!(snap["alerts"][0]["rule"], "sandbox_finding", "{snap}");
+    assert!(snap["metrics"]["sandbox"]["securityFindings"].as_u64().unwrap_or(0) >= 1, "{snap}");
+    let recs = alert_records(&s, 1).await;
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert!(recs[0].summary.contains("sandbox_finding"), "{recs:?}");
+    // Code without findings raises nothing more.
+    s.model.push(ScriptedTurn::call("execute_code", json!({"code": "print(2 + 2)", "language": "python"})));
+    s.model.push(ScriptedTurn::text("4"));
+    let (st, _) = s.post("/run", Server::run_body("helper", &id, "add", false)).await;
+    assert_eq!(st, 200);
+    assert!(tokio::time::timeout(Duration::from_millis(500), rx.recv()).await.is_err(), "no second alert");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mcp_server_down_raises_one_alert() {
+    let (hook_url, mut rx) = webhook().await;
+    // A server that dies at start: every connection attempt fails.
+    let yaml = "servers:\n  flaky:\n    command: sh\n    args: ['-c', 'echo crashed >&2; exit 3']\n    agents: [helper]\n";
+    let s =
+        start(Opts { webhook: hook_url, mcp_down_secs: 1, mcp_yaml: Some(yaml), ..Default::default() }).await;
+    let alert =
+        tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("webhook called").unwrap();
+    assert_eq!(alert["rule"], "mcp_down", "{alert}");
+    assert_eq!(alert["subject"], "flaky");
+    assert!(alert["data"]["downSecs"].as_f64().unwrap() >= 1.0, "{alert}");
+    let (_, snap) = s.get("/api/dashboard").await;
+    assert!(snap["alerts"].as_array().unwrap().iter().any(|a| a["rule"] == "mcp_down"), "{snap}");
+    let flaky = snap["mcp"]["servers"].as_array().into_iter().flatten().find(|m| m["name"] == "flaky");
+    assert_eq!(flaky.expect("flaky in the dashboard")["up"], false, "{snap}");
+    assert_eq!(alert_records(&s, 1).await.len(), 1);
+    // A lasting condition alerts once, not every second.
+    assert!(tokio::time::timeout(Duration::from_millis(2500), rx.recv()).await.is_err(), "alerted twice");
+    // The helper agent still answers with its other tools.
+    let id = s.session("helper").await;
+    s.model.push(ScriptedTurn::text("still here"));
+    let (st, events) = s.post("/run", Server::run_body("helper", &id, "hello", false)).await;
+    assert_eq!(st, 200);
+    assert!(events.to_string().contains("still here"), "{events}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -97,9 +97,10 @@ fn agents_list_shows_the_orchestrator_and_every_specialist_with_missing_tools() 
 }
 
 #[test]
-fn run_without_any_model_configured_says_which_model_it_tried_and_how_to_configure_one() {
+fn a_cloud_model_without_its_key_says_which_model_it_tried_and_how_to_configure_one() {
     let home = Home::new();
-    let out = home.run(&["run", "hello"]);
+    let out =
+        home.cmd(&["run", "hello"]).env("VANA_MODELS_DEFAULT_MODEL", "gemini-2.5-flash").output().unwrap();
     let (_, err) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("gemini-2.5-flash"), "{err}");

@@ -205,6 +205,21 @@ impl LlmAgent {
                     .await;
             }
         }
+        let calls = ctx.count_model_call();
+        let max_calls = ctx.config().max_model_calls;
+        if calls > max_calls {
+            return self
+                .fail(
+                    ctx,
+                    "MODEL_CALL_LIMIT",
+                    format!(
+                        "model call limit: agent `{}` would make model call {calls} of this invocation, over \
+                         the limit of {max_calls} (raise `limits.max_model_calls` to allow more)",
+                        self.name
+                    ),
+                )
+                .await;
+        }
         let state = ctx.state().await;
         let rendered = match template::render(&self.instruction, &state) {
             Ok(r) => r,

@@ -82,6 +82,10 @@ pub struct Opts {
     pub max_body: usize,
     pub webhook: String,
     pub error_rate_percent: f64,
+    /// Seconds an MCP server must be down before the alert (0: rule off).
+    pub mcp_down_secs: u64,
+    /// An MCP `servers:` YAML replacing the catalog; its servers are connected before serving.
+    pub mcp_yaml: Option<&'static str>,
 }
 
 impl Default for Opts {
@@ -94,6 +98,8 @@ impl Default for Opts {
             max_body: 64 * 1024,
             webhook: String::new(),
             error_rate_percent: 0.0,
+            mcp_down_secs: 0,
+            mcp_yaml: None,
         }
     }
 }
@@ -138,7 +144,14 @@ pub async fn start(opts: Opts) -> Server {
     config.server.alerts.webhook_url = opts.webhook.clone();
     config.server.alerts.error_rate_percent = opts.error_rate_percent;
     config.server.alerts.error_rate_min_requests = 3;
+    config.server.alerts.mcp_down_secs = opts.mcp_down_secs;
     let mut app = App::open(config).await.expect("open app");
+    if let Some(yaml) = opts.mcp_yaml {
+        let mut mcp = vana_mcp::McpConfig::default();
+        mcp.add_yaml(yaml, "test").expect("test MCP config");
+        app.mcp = Arc::new(vana_mcp::McpManager::new(mcp, dir.join("mcp"), None));
+        app.connect_mcp(Some("helper")).await;
+    }
     let model = ScriptedModel::new(vec![]);
     app.models.register("scripted-test", Arc::new(model.clone()));
     app.tools.register(Arc::new(NeedsOk));
