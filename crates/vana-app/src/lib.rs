@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod config;
 pub mod mcp;
+pub mod routing;
 
 pub use config::{Config, Loaded};
 
@@ -59,6 +60,8 @@ pub struct App {
     pub sandbox: Arc<vana_tools::code::Sandbox>,
     /// The MCP servers (connected on first use) whose tools the configured agents get.
     pub mcp: Arc<vana_mcp::McpManager>,
+    /// The semantic router in front of the orchestrator (its model loads on first use).
+    pub router: Arc<routing::SharedRouter>,
 }
 
 impl App {
@@ -85,7 +88,12 @@ impl App {
             tools.register(Arc::new(vana_core::RequireConfirmation(tool)));
         }
         let mcp = Arc::new(mcp::load_manager()?);
-        Ok(App { config, catalog, tools, models, store, stores, sandbox, mcp })
+        let router = Arc::new(routing::SharedRouter::new(
+            routing::profiles(&catalog, &config.agents.root),
+            config::models_dir(),
+            config.router.threshold,
+        ));
+        Ok(App { config, catalog, tools, models, store, stores, sandbox, mcp, router })
     }
 
     /// Deletes a session with its events and its sandbox workspace. False if it did not exist.
@@ -109,8 +117,16 @@ impl App {
             allow: self.config.guardrails.allow.clone(),
             deny: self.config.guardrails.deny.clone(),
         };
-        Ok(Runner::new(root, self.store.clone())
+        let mut runner = Runner::new(root, self.store.clone())
             .with_config(self.config.run_config())
-            .with_callback(Arc::new(policy)))
+            .with_callback(Arc::new(policy));
+        if name == self.config.agents.root && self.config.router.mode != config::RouterMode::Off {
+            runner = runner.with_callback(Arc::new(routing::RoutingCallback::new(
+                name,
+                &self.config.router,
+                self.router.clone(),
+            )));
+        }
+        Ok(runner)
     }
 }

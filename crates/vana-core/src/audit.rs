@@ -15,7 +15,7 @@ pub struct AuditRecord {
     pub id: i64,
     /// Seconds since the Unix epoch.
     pub time: f64,
-    /// What happened: `run`, `tool_call`, `sandbox`, `mcp_call`, `approval`, `login`,
+    /// What happened: `run`, `tool_call`, `route`, `sandbox`, `mcp_call`, `approval`, `login`,
     /// `auth_failure`, `alert`, `key`.
     pub kind: String,
     /// The user (empty when unknown, e.g. a failed login).

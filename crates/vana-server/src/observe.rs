@@ -80,6 +80,10 @@ pub async fn observe(state: &Shared, info: &RunInfo, e: &Event) {
         if call.name == CONFIRMATION_CALL {
             continue;
         }
+        if let Some(router) = call.args.get("router").filter(|_| call.name == "transfer_to_agent") {
+            route(state, info, author, &call.args, router);
+            continue;
+        }
         let kind = if mcp_prefixes.iter().any(|p| call.name.starts_with(p.as_str())) {
             "mcp_call"
         } else {
@@ -125,6 +129,29 @@ pub async fn observe(state: &Shared, info: &RunInfo, e: &Event) {
             tracing::error!("cannot save artifact {name} of session {}: {err}", info.session);
         }
     }
+}
+
+/// Audits a routing decision: who chose the specialist (the semantic router or the model) and,
+/// in shadow mode, whether the model agreed with the router.
+fn route(state: &Shared, info: &RunInfo, agent: &str, args: &Value, router: &Value) {
+    let chosen = args.get("agent_name").and_then(Value::as_str).unwrap_or_default();
+    let score = router.get("score").and_then(Value::as_f64).unwrap_or(0.0);
+    let summary = match router.get("agreed").and_then(Value::as_bool) {
+        Some(agreed) => format!(
+            "route {chosen} chosen by the model; router chose {} ({score:.2}): {}",
+            router.get("agent").and_then(Value::as_str).unwrap_or_default(),
+            if agreed { "agreed" } else { "disagreed" }
+        ),
+        None => format!("route {chosen} chosen by the semantic router ({score:.2})"),
+    };
+    state.audit.log(
+        "route",
+        &info.user,
+        agent,
+        &info.session,
+        summary,
+        json!({"agent": chosen, "router": router}),
+    );
 }
 
 /// Counts a sandbox execution and audits it with its findings (alerting on findings).

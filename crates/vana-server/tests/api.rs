@@ -711,6 +711,28 @@ async fn mcp_server_down_raises_one_alert() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn routing_decisions_and_the_models_agreement_are_audited() {
+    let s = start(Opts { router: vana_app::config::RouterMode::Shadow, ..Default::default() }).await;
+    let id = s.session("vana").await;
+    s.model.push(ScriptedTurn::call("transfer_to_agent", json!({"agent_name": "research"})));
+    s.model.push(ScriptedTurn::text("found it"));
+    s.model.push(ScriptedTurn::text("summary"));
+    let ask = "write a SQL query that lists customers with no orders";
+    let (st, events) = s.post("/run", Server::run_body("vana", &id, ask, false)).await;
+    assert_eq!(st, 200, "{events}");
+    let (_, audit) = s.get("/audit?kind=route").await;
+    let recs = audit["records"].as_array().unwrap();
+    assert_eq!(recs.len(), 1, "{audit}");
+    let summary = recs[0]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("research chosen by the model") && summary.contains("router chose database"),
+        "{summary}"
+    );
+    assert!(summary.ends_with("disagreed"), "{summary}");
+    assert_eq!(recs[0]["data"]["router"]["agreed"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn mcp_server_is_mounted_behind_auth() {
     let s = start(Opts::default()).await;
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {

@@ -81,6 +81,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Evaluations of VANA's components (e.g. the semantic router's accuracy).
+    Eval {
+        /// What to evaluate.
+        #[command(subcommand)]
+        command: crate::cmd_eval::EvalCommand,
+    },
     /// MCP servers VANA uses, and VANA as an MCP server.
     Mcp {
         /// What to do.

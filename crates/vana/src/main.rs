@@ -1,6 +1,7 @@
 //! `vana`: the command-line face of VANA.
 
 mod cli;
+mod cmd_eval;
 mod cmd_exec;
 mod cmd_mcp;
 mod cmd_server;
@@ -71,6 +72,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             cmd_server::audit(open_app(&cli, None).await?, command, cli.user.clone()).await
         }
         Command::Mcp { command } => cmd_mcp::run(open_app(&cli, None).await?, command).await,
+        Command::Eval { command } => cmd_eval::run(open_app(&cli, None).await?, command).await,
         Command::Exec(args) => cmd_exec::run(cli.config.as_deref(), args).await,
         Command::Chat(args) => chat(&cli, &args.opts, &user).await,
         Command::Approve { session, call_id, deny, agent, json } => {

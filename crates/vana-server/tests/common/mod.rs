@@ -86,6 +86,8 @@ pub struct Opts {
     pub mcp_down_secs: u64,
     /// An MCP `servers:` YAML replacing the catalog; its servers are connected before serving.
     pub mcp_yaml: Option<&'static str>,
+    /// When the semantic router runs in front of the orchestrator.
+    pub router: vana_app::config::RouterMode,
 }
 
 impl Default for Opts {
@@ -100,6 +102,7 @@ impl Default for Opts {
             error_rate_percent: 0.0,
             mcp_down_secs: 0,
             mcp_yaml: None,
+            router: vana_app::config::RouterMode::Auto,
         }
     }
 }
@@ -145,6 +148,7 @@ pub async fn start(opts: Opts) -> Server {
     config.server.alerts.error_rate_percent = opts.error_rate_percent;
     config.server.alerts.error_rate_min_requests = 3;
     config.server.alerts.mcp_down_secs = opts.mcp_down_secs;
+    config.router.mode = opts.router;
     let mut app = App::open(config).await.expect("open app");
     if let Some(yaml) = opts.mcp_yaml {
         let mut mcp = vana_mcp::McpConfig::default();

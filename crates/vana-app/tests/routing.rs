@@ -1,0 +1,97 @@
+//! The semantic router in front of the orchestrator, with the real MiniLM model and the
+//! shipped catalog; the orchestrator's model is scripted so we can see whether it was asked.
+
+use serde_json::Value;
+use std::sync::Arc;
+use vana_app::config::RouterMode;
+use vana_app::{App, Config};
+use vana_core::{Content, Event, Model};
+use vana_models::{ScriptedModel, ScriptedTurn};
+
+async fn app(mode: RouterMode, model: &ScriptedModel) -> (App, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.store.url = format!("sqlite://{}", dir.path().join("vana.db").display());
+    config.agents.dir = dir.path().join("agents").display().to_string();
+    config.models.default_model = model.name().to_string();
+    config.router.mode = mode;
+    let app = App::open(config).await.unwrap();
+    app.models.register(model.name(), Arc::new(model.clone()));
+    (app, dir)
+}
+
+async fn run(app: &App, text: &str) -> Vec<Event> {
+    let runner = app.runner(None).unwrap();
+    let session = app.store.create_session("vana", "u", None, Default::default()).await.unwrap();
+    let mut inv = runner.run("u", &session.id, Content::user_text(text), false).await.unwrap();
+    let mut events = Vec::new();
+    while let Some(e) = inv.next().await {
+        events.push(e);
+    }
+    events
+}
+
+fn transfer_args(events: &[Event]) -> Option<Value> {
+    events
+        .iter()
+        .flat_map(|e| e.function_calls())
+        .find(|c| c.name == "transfer_to_agent")
+        .map(|c| c.args.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_first_hands_a_clear_task_to_the_specialist_without_asking_the_model() {
+    // One model for every agent: the specialist answers; the orchestrator summarises after.
+    let model = ScriptedModel::named(
+        "scripted-router",
+        vec![ScriptedTurn::text("charted"), ScriptedTurn::text("done")],
+    );
+    let (app, _dir) = app(RouterMode::First, &model).await;
+    let events = run(&app, "plot revenue by month from sales.csv as a line chart").await;
+    let args = transfer_args(&events).expect("a transfer");
+    assert_eq!(args["agent_name"], "data_science", "{args}");
+    assert_eq!(args["router"]["decidedBy"], "router");
+    assert!(args["router"]["score"].as_f64().unwrap() > 0.15, "{args}");
+    assert!(args["router"]["runnerUp"]["agent"].is_string(), "{args}");
+    assert!(events.iter().any(|e| e.author == "data_science" && e.text() == "charted"), "{events:#?}");
+    // The model answered the specialist and the orchestrator's summary: 2 calls, not 3.
+    assert_eq!(model.requests().len(), 2);
+    assert_eq!(
+        model.requests()[0].system_instruction.as_deref().map(|s| s.contains("`data_science`")),
+        Some(true)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unclear_request_stays_with_the_orchestrators_model() {
+    let model = ScriptedModel::named("scripted-unsure", vec![ScriptedTurn::text("could you say more?")]);
+    let (app, _dir) = app(RouterMode::First, &model).await;
+    let events = run(&app, "asdf qwer zxcv").await;
+    assert!(transfer_args(&events).is_none(), "{events:#?}");
+    assert_eq!(events.last().unwrap().text(), "could you say more?");
+    let tools: Vec<String> = model.requests()[0].tools.iter().map(|t| t.name.clone()).collect();
+    assert!(
+        tools.contains(&"transfer_to_agent".to_string()),
+        "a cloud-style model keeps the transfer tool: {tools:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_mode_records_whether_the_model_agreed() {
+    let model = ScriptedModel::named(
+        "scripted-shadow",
+        vec![
+            ScriptedTurn::call("transfer_to_agent", serde_json::json!({"agent_name": "database"})),
+            ScriptedTurn::text("queried"),
+            ScriptedTurn::text("done"),
+        ],
+    );
+    let (app, _dir) = app(RouterMode::Shadow, &model).await;
+    let events = run(&app, "write a SQL query that lists customers with no orders").await;
+    let args = transfer_args(&events).expect("the model transferred");
+    assert_eq!(args["agent_name"], "database");
+    assert_eq!(args["router"]["decidedBy"], "model");
+    assert_eq!(args["router"]["agent"], "database", "{args}");
+    assert_eq!(args["router"]["agreed"], true, "{args}");
+    assert_eq!(model.requests().len(), 3, "in shadow mode the model always decides");
+}
