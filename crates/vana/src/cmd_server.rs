@@ -51,7 +51,7 @@ pub enum AuditCommand {
         /// Only this agent.
         #[arg(long)]
         agent: Option<String>,
-        /// Only this kind (run, tool_call, sandbox, mcp_call, approval, login, auth_failure, alert).
+        /// Only this kind (run, tool_call, route, sandbox, mcp_call, approval, login, auth_failure, alert).
         #[arg(long)]
         kind: Option<String>,
         /// Not before: epoch seconds, YYYY-MM-DD[THH:MM[:SS]] (UTC) or a duration ago (2h).
