@@ -4,6 +4,12 @@
 //! Run: `scripts/setup-data.sh && cargo bench -p vana-tools --bench analyze`.
 //! Each side runs in its own process (this binary re-executed with `--ours`, and the venv's
 //! python), timing parse + statistics inside the process and reporting its peak RSS (VmHWM).
+//! Ours loads the file the way the tool does (`Table::from_csv_file`, as `load_file` calls it),
+//! just as pandas' `read_csv` is given the path. For a breakdown, run the bench binary as
+//! `VANA_BENCH_PHASES=1 <bench binary> --ours <csv file>`: after its measurement it prints the
+//! parse and summary times, the summary time without the `id` column (which alone proves the rows
+//! distinct, so that the general duplicate search runs) and the in-memory path's times
+//! (`std::fs::read` + `Table::from_csv`) on stderr.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,12 +31,37 @@ fn peak_rss_kb() -> u64 {
 
 fn ours(file: &str) {
     let start = Instant::now();
-    let bytes = std::fs::read(file).expect("read the CSV");
-    let t = vana_tools::data::Table::from_csv(&bytes).expect("parse the CSV");
+    let t = vana_tools::data::Table::from_csv_file(Path::new(file)).expect("parse the CSV");
+    let parsed = start.elapsed().as_secs_f64();
     let summary = vana_tools::data::summary(&t);
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(summary["shape"]["rows"], ROWS);
     println!("{secs} {}", peak_rss_kb());
+    if std::env::var_os("VANA_BENCH_PHASES").is_some() {
+        // After the measurement: the summary without the `id` column (which alone proves the
+        // rows distinct), so the general duplicate search runs; then the in-memory path.
+        let mut no_id = t.clone();
+        no_id.columns.remove(0);
+        let s0 = Instant::now();
+        let other = vana_tools::data::summary(&no_id);
+        let general = s0.elapsed().as_secs_f64();
+        drop((t, summary, no_id));
+        let start = Instant::now();
+        let bytes = std::fs::read(file).expect("read the CSV");
+        let read = start.elapsed().as_secs_f64();
+        let t = vana_tools::data::Table::from_csv(&bytes).expect("parse the CSV");
+        let inmem = start.elapsed().as_secs_f64();
+        vana_tools::data::summary(&t);
+        let all = start.elapsed().as_secs_f64();
+        eprintln!(
+            "file: parse {parsed:.3} s, summary {:.3} s (without id: {general:.3} s, {} duplicates) | \
+             in memory: read {read:.3} s, parse {:.3} s, summary {:.3} s",
+            secs - parsed,
+            other["duplicateRows"],
+            inmem - read,
+            all - inmem
+        );
+    }
 }
 
 const PANDAS: &str = r#"

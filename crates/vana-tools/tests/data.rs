@@ -83,6 +83,30 @@ async fn analyze_dataset_equals_pandas_describe_on_a_12000_row_mixed_csv() {
     assert_eq!(ours["shape"]["rows"], 12_025);
 }
 
+#[tokio::test]
+async fn analyze_dataset_equals_pandas_on_a_multi_megabyte_csv_parsed_in_parallel() {
+    // Over 1 MiB, so the file is parsed in blocks on several threads (where there are several
+    // cores); quoted fields, a column that turns to text late (re-read as text), and duplicate
+    // rows that no single column rules out.
+    let env = Env::new(SqlConfig::default());
+    let ws = env.workspace("s1");
+    let csv = mixed_csv(60_000, 13);
+    assert!(csv.len() > 4 << 20, "{} bytes", csv.len());
+    std::fs::write(ws.join("big.csv"), &csv).unwrap();
+    let ours = env.call("analyze_dataset", "s1", json!({"source": "big.csv"})).await.unwrap().response;
+    let pandas = py_json(PANDAS_DESCRIBE, &[ws.join("big.csv").to_str().unwrap()]);
+    assert_matches_pandas(&ours, &pandas);
+    assert_eq!(ours["duplicateRows"], 25);
+    let code = ours["columns"].as_array().unwrap().iter().find(|c| c["name"] == "code").unwrap();
+    assert_eq!(code["dtype"], "object");
+    // Read from memory instead of the file: the same analysis, value for value.
+    let t = vana_tools::data::Table::from_csv(csv.as_bytes()).unwrap();
+    let inline = vana_tools::data::summary(&t);
+    for k in ["columns", "missingTotal", "duplicateRows", "shape"] {
+        assert_eq!(ours[k], inline[k], "{k}");
+    }
+}
+
 const SKLEARN_CSV: &str = r#"
 import sys
 from sklearn.datasets import load_iris, load_wine

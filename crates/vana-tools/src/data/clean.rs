@@ -50,7 +50,7 @@ fn is_missing(c: &Column, i: usize) -> bool {
     match &c.data {
         ColumnData::Num(v) => v[i].is_nan(),
         ColumnData::Bool(v) => v[i].is_none(),
-        ColumnData::Text(v) => v[i].is_none(),
+        ColumnData::Text(v) => v.is_missing(i),
     }
 }
 
@@ -102,7 +102,9 @@ fn apply(t: &mut Table, op: &Value) -> Result<Value, ToolError> {
                             }
                         };
                         match &mut c.data {
-                            ColumnData::Text(v) => v.iter_mut().filter(|x| x.is_none()).for_each(|x| *x = Some(fill.clone())),
+                            ColumnData::Text(v) => {
+                                v.fill_missing(&fill);
+                            }
                             ColumnData::Bool(v) => {
                                 let b = fill == "True";
                                 v.iter_mut().filter(|x| x.is_none()).for_each(|x| *x = Some(b))

@@ -5,7 +5,10 @@
 mod analyze;
 pub mod chart;
 mod clean;
+mod csv_read;
+mod hash;
 mod ml;
+mod par;
 pub mod source;
 pub mod stats;
 pub(crate) mod stats_tests;
@@ -17,7 +20,7 @@ pub use clean::CleanData;
 pub use ml::{Predict, TrainModel};
 pub use source::Workspaces;
 pub use stats_tests::StatisticalAnalysis;
-pub use table::{Column, ColumnData, Table};
+pub use table::{Column, ColumnData, Table, TextColumn, MISSING_CODE};
 pub use visualize::{render_and_save, slug, VisualizeData};
 
 use std::sync::Arc;

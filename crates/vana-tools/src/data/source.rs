@@ -100,12 +100,22 @@ pub fn load(ws: &Workspaces, ctx: &ToolContext, args: &Value) -> Result<(Table, 
 
 fn load_file(ws: &Workspaces, ctx: &ToolContext, name: &str) -> Result<(Table, String), ToolError> {
     let path = ws.resolve(ctx, name)?;
-    let bytes = std::fs::read(&path).map_err(|e| {
+    let unreadable = |e: std::io::Error| {
         ToolError::InvalidArgs(format!(
             "cannot read `{name}` from the session workspace ({e}); save the file there first or pass the data inline"
         ))
-    })?;
+    };
     let lower = name.to_ascii_lowercase();
+    let is_json = [".json", ".jsonl", ".ndjson"].iter().any(|e| lower.ends_with(e));
+    if !is_json && std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        // CSV/TSV: streamed from the file, not read into memory whole. Opened here first for the
+        // same error as reading it whole gives.
+        std::fs::File::open(&path).map_err(unreadable)?;
+        let table =
+            Table::from_csv_file(&path).map_err(|e| ToolError::InvalidArgs(format!("`{name}`: {e}")))?;
+        return Ok((table, name.to_string()));
+    }
+    let bytes = std::fs::read(&path).map_err(unreadable)?;
     let table = if lower.ends_with(".json") {
         let v: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ToolError::InvalidArgs(format!("`{name}` is not valid JSON: {e}")))?;

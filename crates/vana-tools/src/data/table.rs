@@ -1,7 +1,9 @@
 //! A typed, column-oriented table: numbers (NaN = missing), booleans and text, with pandas'
 //! missing-value rules, read from CSV, JSON records or a SQL result.
 
+use super::hash::FxBuild;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 
 /// The values of one column.
 #[derive(Clone, Debug, PartialEq)]
@@ -10,8 +12,151 @@ pub enum ColumnData {
     Num(Vec<f64>),
     /// Booleans; `None` is missing.
     Bool(Vec<Option<bool>>),
-    /// Text; `None` is missing.
-    Text(Vec<Option<String>>),
+    /// Text, dictionary-encoded (one code per row, each distinct string once).
+    Text(TextColumn),
+}
+
+/// Code of a missing value in a [`TextColumn`].
+pub const MISSING_CODE: u32 = u32::MAX;
+
+/// Dictionary-encoded text: one `u32` code per row ([`MISSING_CODE`] when missing) and each
+/// distinct string stored once. Every string in the dictionary is different, so two rows hold
+/// equal text exactly when their codes are equal.
+#[derive(Clone, Debug, Default)]
+pub struct TextColumn {
+    codes: Vec<u32>,
+    dict: Vec<String>,
+}
+
+impl TextColumn {
+    /// A column from codes and a dictionary of distinct strings (every code < `dict.len()` or
+    /// [`MISSING_CODE`]).
+    pub(crate) fn from_parts(codes: Vec<u32>, dict: Vec<String>) -> TextColumn {
+        debug_assert!(codes.iter().all(|&c| c == MISSING_CODE || (c as usize) < dict.len()));
+        debug_assert_eq!(
+            dict.iter().collect::<std::collections::HashSet<_>>().len(),
+            dict.len(),
+            "dictionary strings must be distinct"
+        );
+        TextColumn { codes, dict }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// The text of row `i` (`None` when missing).
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let c = self.codes[i];
+        (c != MISSING_CODE).then(|| self.dict[c as usize].as_str())
+    }
+
+    /// True when row `i` is missing.
+    #[inline]
+    pub fn is_missing(&self, i: usize) -> bool {
+        self.codes[i] == MISSING_CODE
+    }
+
+    /// One code per row: an index into [`TextColumn::dict`], or [`MISSING_CODE`].
+    pub fn codes(&self) -> &[u32] {
+        &self.codes
+    }
+
+    /// The distinct strings (some may no longer occur after rows were removed).
+    pub fn dict(&self) -> &[String] {
+        &self.dict
+    }
+
+    /// The rows' text in order (`None` when missing).
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        self.codes.iter().map(|&c| (c != MISSING_CODE).then(|| self.dict[c as usize].as_str()))
+    }
+
+    /// Number of missing rows.
+    pub fn missing(&self) -> usize {
+        self.codes.iter().filter(|&&c| c == MISSING_CODE).count()
+    }
+
+    /// A column holding only the rows in `idx` (the dictionary keeps only the strings used).
+    pub fn take(&self, idx: &[usize]) -> TextColumn {
+        let mut remap = vec![MISSING_CODE; self.dict.len()];
+        let mut dict = Vec::new();
+        let codes = idx
+            .iter()
+            .map(|&i| {
+                let c = self.codes[i];
+                if c == MISSING_CODE {
+                    return c;
+                }
+                let r = &mut remap[c as usize];
+                if *r == MISSING_CODE {
+                    *r = dict.len() as u32;
+                    dict.push(self.dict[c as usize].clone());
+                }
+                *r
+            })
+            .collect();
+        TextColumn { codes, dict }
+    }
+
+    /// Sets every missing row to `value`; returns how many were filled.
+    pub fn fill_missing(&mut self, value: &str) -> usize {
+        let code = match self.dict.iter().position(|d| d == value) {
+            Some(c) => c as u32,
+            None => {
+                self.dict.push(value.to_string());
+                (self.dict.len() - 1) as u32
+            }
+        };
+        let mut n = 0;
+        for c in self.codes.iter_mut().filter(|c| **c == MISSING_CODE) {
+            *c = code;
+            n += 1;
+        }
+        n
+    }
+}
+
+/// Equal when the rows hold the same text (whatever the dictionaries' order).
+impl PartialEq for TextColumn {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<Option<S>> for TextColumn {
+    fn from_iter<I: IntoIterator<Item = Option<S>>>(iter: I) -> Self {
+        let mut index: HashMap<String, u32, FxBuild> = HashMap::default();
+        let codes = iter
+            .into_iter()
+            .map(|v| match v {
+                None => MISSING_CODE,
+                Some(s) => {
+                    let s = s.as_ref();
+                    match index.get(s) {
+                        Some(&c) => c,
+                        None => {
+                            let c = index.len() as u32;
+                            index.insert(s.to_string(), c);
+                            c
+                        }
+                    }
+                }
+            })
+            .collect();
+        let mut dict = vec![String::new(); index.len()];
+        for (s, c) in index {
+            dict[c as usize] = s;
+        }
+        TextColumn { codes, dict }
+    }
 }
 
 /// One named column.
@@ -40,29 +185,6 @@ pub const NA_VALUES: &[&str] = &[
     "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 ];
 
-fn is_na(s: &str) -> bool {
-    NA_VALUES.contains(&s)
-}
-
-fn parse_bool(s: &str) -> Option<bool> {
-    match s {
-        "True" | "TRUE" | "true" => Some(true),
-        "False" | "FALSE" | "false" => Some(false),
-        _ => None,
-    }
-}
-
-fn parse_num(s: &str) -> Option<(f64, bool)> {
-    let b = s.as_bytes();
-    let first = *b.first()?;
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'i' | b'I')) {
-        return None;
-    }
-    let v: f64 = s.parse().ok()?;
-    let integral = b.iter().all(|c| c.is_ascii_digit() || *c == b'-' || *c == b'+');
-    Some((v, integral))
-}
-
 impl Column {
     /// pandas-style dtype name: `int64`, `float64`, `bool` or `object`.
     pub fn dtype(&self) -> &'static str {
@@ -79,7 +201,7 @@ impl Column {
         match &self.data {
             ColumnData::Num(v) => v.iter().filter(|x| x.is_nan()).count(),
             ColumnData::Bool(v) => v.iter().filter(|x| x.is_none()).count(),
-            ColumnData::Text(v) => v.iter().filter(|x| x.is_none()).count(),
+            ColumnData::Text(v) => v.missing(),
         }
     }
 
@@ -96,7 +218,7 @@ impl Column {
         match &self.data {
             ColumnData::Num(v) => (!v[i].is_nan()).then(|| fmt_num(v[i])),
             ColumnData::Bool(v) => v[i].map(|b| if b { "True".into() } else { "False".into() }),
-            ColumnData::Text(v) => v[i].clone(),
+            ColumnData::Text(v) => v.get(i).map(str::to_string),
         }
     }
 
@@ -105,7 +227,7 @@ impl Column {
         match &self.data {
             ColumnData::Num(v) => v[i],
             ColumnData::Bool(v) => v[i].map(|b| b as u8 as f64).unwrap_or(f64::NAN),
-            ColumnData::Text(v) => v[i].as_deref().and_then(|s| s.trim().parse().ok()).unwrap_or(f64::NAN),
+            ColumnData::Text(v) => v.get(i).and_then(|s| s.trim().parse().ok()).unwrap_or(f64::NAN),
         }
     }
 
@@ -114,7 +236,7 @@ impl Column {
         match &self.data {
             ColumnData::Num(v) => num_json(v[i]),
             ColumnData::Bool(v) => v[i].map(Value::Bool).unwrap_or(Value::Null),
-            ColumnData::Text(v) => v[i].clone().map(Value::String).unwrap_or(Value::Null),
+            ColumnData::Text(v) => v.get(i).map(|s| Value::String(s.to_string())).unwrap_or(Value::Null),
         }
     }
 
@@ -123,7 +245,7 @@ impl Column {
         let data = match &self.data {
             ColumnData::Num(v) => ColumnData::Num(idx.iter().map(|&i| v[i]).collect()),
             ColumnData::Bool(v) => ColumnData::Bool(idx.iter().map(|&i| v[i]).collect()),
-            ColumnData::Text(v) => ColumnData::Text(idx.iter().map(|&i| v[i].clone()).collect()),
+            ColumnData::Text(v) => ColumnData::Text(v.take(idx)),
         };
         Column { name: self.name.clone(), data, integral: self.integral }
     }
@@ -149,133 +271,23 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
-enum Builder {
-    Empty(usize),
-    Num(Vec<f64>, bool),
-    Bool(Vec<Option<bool>>),
-    Text(Vec<Option<String>>),
-    /// Saw text after numbers/booleans: the column is re-read as text in a second pass.
-    Demoted,
-}
-
-impl Builder {
-    fn push(&mut self, raw: &str) {
-        let na = is_na(raw);
-        match self {
-            Builder::Empty(n) => {
-                if na {
-                    *n += 1;
-                    return;
-                }
-                let pad = *n;
-                *self = if let Some((v, int)) = parse_num(raw) {
-                    let mut col = vec![f64::NAN; pad];
-                    col.push(v);
-                    Builder::Num(col, int)
-                } else if let Some(b) = parse_bool(raw) {
-                    let mut col = vec![None; pad];
-                    col.push(Some(b));
-                    Builder::Bool(col)
-                } else {
-                    let mut col = vec![None; pad];
-                    col.push(Some(raw.to_string()));
-                    Builder::Text(col)
-                };
-            }
-            Builder::Num(col, int) => {
-                if na {
-                    col.push(f64::NAN);
-                } else if let Some((v, i)) = parse_num(raw) {
-                    *int &= i;
-                    col.push(v);
-                } else {
-                    *self = Builder::Demoted;
-                }
-            }
-            Builder::Bool(col) => {
-                if na {
-                    col.push(None);
-                } else if let Some(b) = parse_bool(raw) {
-                    col.push(Some(b));
-                } else {
-                    *self = Builder::Demoted;
-                }
-            }
-            Builder::Text(col) => col.push((!na).then(|| raw.to_string())),
-            Builder::Demoted => {}
-        }
-    }
-
-    fn finish(self, name: String) -> Column {
-        let (data, integral) = match self {
-            Builder::Empty(n) => (ColumnData::Num(vec![f64::NAN; n]), false),
-            Builder::Num(v, i) => (ColumnData::Num(v), i),
-            Builder::Bool(v) => (ColumnData::Bool(v), false),
-            Builder::Text(v) => (ColumnData::Text(v), false),
-            Builder::Demoted => (ColumnData::Text(Vec::new()), false),
-        };
-        Column { name, data, integral }
-    }
-}
-
 /// Why a table could not be read.
 pub type ReadError = String;
 
 impl Table {
     /// Parses CSV text with a header row; types are inferred per column as pandas does
     /// (numbers, then booleans, else text; pandas' NA strings are missing).
+    ///
+    /// Large inputs are split at record boundaries and parsed on several threads; the result
+    /// is the same as a single sequential pass (see [`super::csv_read`]).
     pub fn from_csv(bytes: &[u8]) -> Result<Table, ReadError> {
-        let delim = sniff_delimiter(bytes);
-        let mut rdr = csv::ReaderBuilder::new().delimiter(delim).flexible(false).from_reader(bytes);
-        let headers: Vec<String> = rdr
-            .headers()
-            .map_err(|e| format!("cannot read the CSV header: {e}"))?
-            .iter()
-            .map(|h| h.trim_start_matches('\u{feff}').to_string())
-            .collect();
-        if headers.is_empty() || headers.iter().all(|h| h.is_empty()) {
-            return Err("the CSV has no header row".into());
-        }
-        let mut builders: Vec<Builder> = headers.iter().map(|_| Builder::Empty(0)).collect();
-        let mut rec = csv::ByteRecord::new();
-        let mut rows = 0usize;
-        loop {
-            match rdr.read_byte_record(&mut rec) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => return Err(format!("invalid CSV at data row {}: {e}", rows + 1)),
-            }
-            for (b, field) in builders.iter_mut().zip(rec.iter()) {
-                let s = std::str::from_utf8(field)
-                    .map_err(|_| format!("row {} is not valid UTF-8; re-save the file as UTF-8", rows + 1))?;
-                b.push(s);
-            }
-            rows += 1;
-        }
-        let demoted: Vec<usize> = builders
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| matches!(b, Builder::Demoted))
-            .map(|(i, _)| i)
-            .collect();
-        let mut columns: Vec<Column> =
-            builders.into_iter().zip(headers).map(|(b, name)| b.finish(name)).collect();
-        if !demoted.is_empty() {
-            let mut texts: Vec<Vec<Option<String>>> =
-                demoted.iter().map(|_| Vec::with_capacity(rows)).collect();
-            let mut rdr = csv::ReaderBuilder::new().delimiter(delim).from_reader(bytes);
-            while rdr.read_byte_record(&mut rec).map_err(|e| e.to_string())? {
-                for (t, &c) in texts.iter_mut().zip(&demoted) {
-                    let s = std::str::from_utf8(&rec[c]).unwrap_or_default();
-                    t.push((!is_na(s)).then(|| s.to_string()));
-                }
-            }
-            for (t, &c) in texts.into_iter().zip(&demoted) {
-                columns[c].data = ColumnData::Text(t);
-            }
-        }
-        dedupe_names(&mut columns);
-        Ok(Table { columns, rows })
+        super::csv_read::read(bytes, super::csv_read::default_chunks(bytes.len()))
+    }
+
+    /// Reads a CSV file exactly as [`Table::from_csv`] reads its bytes, without holding the
+    /// whole file in memory: 1 MiB blocks, and for large files one region per core in parallel.
+    pub fn from_csv_file(path: &std::path::Path) -> Result<Table, ReadError> {
+        super::csv_read::read_file(path)
     }
 
     /// Reads JSON: an array of records (objects), `{"columns": [...], "rows": [[...]]}` (a SQL
@@ -405,13 +417,13 @@ impl Table {
     }
 }
 
-fn sniff_delimiter(bytes: &[u8]) -> u8 {
+pub(crate) fn sniff_delimiter(bytes: &[u8]) -> u8 {
     let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
     let count = |d: u8| first.iter().filter(|b| **b == d).count();
     [b',', b'\t', b';', b'|'].into_iter().max_by_key(|d| (count(*d), *d == b',')).unwrap_or(b',')
 }
 
-fn dedupe_names(columns: &mut [Column]) {
+pub(crate) fn dedupe_names(columns: &mut [Column]) {
     let mut seen = std::collections::HashMap::<String, usize>::new();
     for c in columns.iter_mut() {
         let n = seen.entry(c.name.clone()).or_insert(0);
