@@ -492,6 +492,39 @@ async fn sources_inline_json_and_bad_paths() {
 }
 
 #[tokio::test]
+async fn a_file_uploaded_with_a_message_is_a_source_by_its_name() {
+    use base64::Engine;
+    let env = Env::new(SqlConfig::default());
+    let csv = "region,revenue\nNorth,10\nSouth,30\nNorth,20\n";
+    let mut upload = vana_core::Event::new("inv", "user");
+    upload.content = Some(vana_core::Content {
+        role: "user".into(),
+        parts: vec![
+            vana_core::Part::text("here is my data"),
+            vana_core::Part::inline_data(vana_core::Blob {
+                mime_type: "text/csv".into(),
+                data: base64::engine::general_purpose::STANDARD.encode(csv),
+                display_name: Some("upload.csv".into()),
+            }),
+        ],
+    });
+    let mut ctx = vana_core::ToolContext::standalone("test", "u", "s-up");
+    ctx.events = std::sync::Arc::new(vec![std::sync::Arc::new(upload)]);
+    let tool = env.tools.get("analyze_dataset").unwrap();
+    for source in [json!("upload.csv"), json!({"artifact": "upload.csv"})] {
+        let r = tool.call(json!({"source": source}), ctx.clone()).await.unwrap().response;
+        assert_eq!(r["shape"]["rows"], 3, "{r}");
+        assert_eq!(r["source"], "uploaded upload.csv");
+        assert_eq!(r["columns"][1]["mean"], 20.0, "{r}");
+    }
+    let e = tool.call(json!({"source": {"artifact": "other.csv"}}), ctx).await.unwrap_err().to_string();
+    assert!(
+        e.contains("no uploaded file named `other.csv`") && e.contains("uploaded files: upload.csv"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
 async fn analyze_this_csv_and_plot_revenue_by_month_end_to_end() {
     let env = Env::new(SqlConfig::default());
     let ws = env.workspace("placeholder");

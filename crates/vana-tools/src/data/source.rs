@@ -1,5 +1,6 @@
-//! Where a dataset comes from: a file in the session workspace, inline CSV/JSON text, or a
-//! SQL result table; and where tools write their files.
+//! Where a dataset comes from: a file in the session workspace, a file the user uploaded with a
+//! message (an inline-data part with a display name, also kept as a session artifact), inline
+//! CSV/JSON text, or a SQL result table; and where tools write their files.
 
 use super::table::Table;
 use serde_json::{json, Value};
@@ -55,6 +56,7 @@ impl Workspaces {
 pub fn source_schema() -> Value {
     json!({
         "description": "The data: a file name in the session workspace (CSV, TSV or JSON, e.g. \"sales.csv\"), \
+            a file the user uploaded to the chat (by its name, or {\"artifact\": \"sales.csv\"}), \
             or an object: {\"path\": \"sales.csv\"}, {\"csv\": \"a,b\\n1,2\"}, {\"json\": [{\"a\": 1}]} or a SQL \
             result table as returned by execute_sql_query ({\"columns\": [...], \"rows\": [[...]]}).",
         "anyOf": [{"type": "string"}, {"type": "object"}]
@@ -73,6 +75,13 @@ pub fn load(ws: &Workspaces, ctx: &ToolContext, args: &Value) -> Result<(Table, 
         Value::Object(o) => {
             if let Some(p) = o.get("path").and_then(Value::as_str) {
                 load_file(ws, ctx, p)
+            } else if let Some(name) = o.get("artifact").and_then(Value::as_str) {
+                load_upload(ctx, name).unwrap_or_else(|| {
+                    Err(ToolError::InvalidArgs(format!(
+                        "no uploaded file named `{name}` in this session's recent messages{}",
+                        upload_names(ctx)
+                    )))
+                })
             } else if let Some(c) = o.get("csv").and_then(Value::as_str) {
                 Ok((Table::from_csv(c.as_bytes()).map_err(bad)?, "inline CSV".into()))
             } else if let Some(j) = o.get("json") {
@@ -98,8 +107,47 @@ pub fn load(ws: &Workspaces, ctx: &ToolContext, args: &Value) -> Result<(Table, 
     }
 }
 
+/// A file the user uploaded: the newest inline-data part of the session with this display name.
+fn load_upload(ctx: &ToolContext, name: &str) -> Option<Result<(Table, String), ToolError>> {
+    use base64::Engine;
+    let blob = ctx
+        .events
+        .iter()
+        .rev()
+        .flat_map(|e| e.content.iter().flat_map(|c| c.parts.iter()))
+        .filter_map(|p| p.inline_data.as_ref())
+        .find(|b| b.display_name.as_deref() == Some(name))?;
+    Some(
+        base64::engine::general_purpose::STANDARD
+            .decode(blob.data.as_bytes())
+            .map_err(|e| ToolError::InvalidArgs(format!("uploaded `{name}` is not valid base64: {e}")))
+            .and_then(|bytes| table_from_bytes(name, &bytes))
+            .map(|t| (t, format!("uploaded {name}"))),
+    )
+}
+
+/// ", uploaded files: a, b" (or nothing), for error messages.
+fn upload_names(ctx: &ToolContext) -> String {
+    let names: Vec<&str> = ctx
+        .events
+        .iter()
+        .flat_map(|e| e.content.iter().flat_map(|c| c.parts.iter()))
+        .filter_map(|p| p.inline_data.as_ref()?.display_name.as_deref())
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!("; uploaded files: {}", names.join(", "))
+    }
+}
+
 fn load_file(ws: &Workspaces, ctx: &ToolContext, name: &str) -> Result<(Table, String), ToolError> {
     let path = ws.resolve(ctx, name)?;
+    if !path.exists() {
+        if let Some(upload) = load_upload(ctx, name) {
+            return upload;
+        }
+    }
     let unreadable = |e: std::io::Error| {
         ToolError::InvalidArgs(format!(
             "cannot read `{name}` from the session workspace ({e}); save the file there first or pass the data inline"
@@ -116,8 +164,14 @@ fn load_file(ws: &Workspaces, ctx: &ToolContext, name: &str) -> Result<(Table, S
         return Ok((table, name.to_string()));
     }
     let bytes = std::fs::read(&path).map_err(unreadable)?;
-    let table = if lower.ends_with(".json") {
-        let v: Value = serde_json::from_slice(&bytes)
+    Ok((table_from_bytes(name, &bytes)?, name.to_string()))
+}
+
+/// Parses a file's content by its name: JSON, JSON lines, else CSV/TSV.
+fn table_from_bytes(name: &str, bytes: &[u8]) -> Result<Table, ToolError> {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".json") {
+        let v: Value = serde_json::from_slice(bytes)
             .map_err(|e| ToolError::InvalidArgs(format!("`{name}` is not valid JSON: {e}")))?;
         Table::from_json(&v)
     } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
@@ -128,8 +182,7 @@ fn load_file(ws: &Workspaces, ctx: &ToolContext, name: &str) -> Result<(Table, S
             .collect();
         Table::from_json(&Value::Array(rows.map_err(|e| ToolError::InvalidArgs(format!("`{name}`: {e}")))?))
     } else {
-        Table::from_csv(&bytes)
+        Table::from_csv(bytes)
     }
-    .map_err(|e| ToolError::InvalidArgs(format!("`{name}`: {e}")))?;
-    Ok((table, name.to_string()))
+    .map_err(|e| ToolError::InvalidArgs(format!("`{name}`: {e}")))
 }
