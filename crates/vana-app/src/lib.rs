@@ -73,6 +73,8 @@ impl App {
         let store = stores.sessions.clone();
         let catalog = catalog::load(&config.agents.dir)?;
         let models = Arc::new(ModelRegistry::new(config.models.clone())?);
+        let models_dir = config::models_dir();
+        models.set_local_provider(Arc::new(move |m: &str| vana_local::resolve(m, &models_dir)));
         let sandbox =
             Arc::new(vana_tools::code::Sandbox::new(&config.sandbox.policy_dir, config::data_dir()));
         let mut tools = ToolRegistry::new();

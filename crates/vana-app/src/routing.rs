@@ -139,19 +139,17 @@ fn decision_json(d: &RouteDecision) -> Value {
 #[async_trait]
 impl Callback for RoutingCallback {
     async fn before_model(&self, ctx: &CallbackContext, request: &mut LlmRequest) -> Option<LlmResponse> {
-        if ctx.agent_name != self.root {
-            return None;
-        }
         let mode = self.effective_mode(&request.model);
         if mode == RouterMode::Off {
             return None;
         }
         let can_transfer = request.tools.iter().any(|t| t.name == TRANSFER_TOOL);
         if is_local(&request.model) && mode == RouterMode::First {
-            // A small local model must not route: the router does, or the orchestrator answers.
+            // A small local model must not route, in any agent: the router hands tasks to the
+            // specialists, and control returns to the orchestrator when a specialist is done.
             request.tools.retain(|t| t.name != TRANSFER_TOOL);
         }
-        if !can_transfer || !self.first_turn(&ctx.invocation_id) {
+        if ctx.agent_name != self.root || !can_transfer || !self.first_turn(&ctx.invocation_id) {
             return None;
         }
         let text = request_text(request)?;

@@ -1,5 +1,6 @@
 //! `vana`: the command-line face of VANA.
 
+mod attach;
 mod cli;
 mod cmd_eval;
 mod cmd_exec;
@@ -59,6 +60,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             let app = open_app(&cli, args.opts.model.as_deref()).await?;
             let prompt = args.prompt.join(" ");
             let (runner, session) = runner_and_session(&app, &args.opts, &user).await?;
+            let prompt = attach::attach_files(&app, &session, &prompt)?;
             let inv = runner.run(&user, &session, Content::user_text(prompt), !args.opts.no_stream).await?;
             let code = render_invocation(inv, args.opts.json).await;
             if !args.opts.json {
@@ -109,7 +111,10 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 println!("# overridden by environment: {o}");
             }
             println!("# data dir: {}", vana_app::config::data_dir().display());
-            for status in vana_models::ModelRegistry::new(loaded.config.models.clone())?.describe() {
+            println!("# models dir: {}", vana_app::config::models_dir().display());
+            let registry = vana_models::ModelRegistry::new(loaded.config.models.clone())?;
+            println!("# default model: {}", registry.default_model());
+            for status in registry.describe() {
                 println!("# provider {status}");
             }
             println!("{}", loaded.config.to_masked_toml());
@@ -186,6 +191,7 @@ async fn chat(cli: &Cli, opts: &AgentOpts, user: &str) -> Result<i32> {
             }
             _ => {}
         }
+        let line = attach::attach_files(&app, &session, line)?;
         let inv = runner.run(user, &session, Content::user_text(line), !opts.no_stream).await?;
         render_invocation(inv, opts.json).await;
     }

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use tokio::sync::OnceCell;
 use vana_core::{Blob, ToolError};
-use vana_sandbox::{ExecutionEngine, ExecutionRequest, ExecutionResult, SandboxPolicy};
+use vana_sandbox::{ExecutionEngine, ExecutionRequest, ExecutionResult, SandboxPolicy, WorkspaceManager};
 
 /// Lazily started sandbox engine: nothing is forked until a tool first needs it, so commands
 /// that never run code pay nothing.
@@ -41,6 +41,17 @@ impl Sandbox {
     /// The policy without starting the engine.
     pub fn policy(&self) -> Result<SandboxPolicy, ToolError> {
         SandboxPolicy::load_dir(&self.policy_dir).map_err(|e| ToolError::Unavailable(e.to_string()))
+    }
+
+    /// Writes a file into a session's workspace from the host side, owned by the sandbox user
+    /// (symlinks planted by sandboxed code are never followed), e.g. a file the user attached.
+    pub fn put_file(&self, session_id: &str, rel_path: &str, data: &[u8]) -> Result<(), ToolError> {
+        let security = self.policy()?.security;
+        let failed = |e: vana_sandbox::SandboxError| ToolError::Failed(e.to_string());
+        WorkspaceManager::new(self.data_dir.join("workspaces"), security.sandbox_uid, security.sandbox_gid)
+            .map_err(failed)?
+            .write_file(session_id, rel_path, data)
+            .map_err(failed)
     }
 
     /// Deletes a session's workspace (no-op when the engine never started and none exists).
