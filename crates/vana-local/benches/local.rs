@@ -38,6 +38,8 @@ fn main() {
         vana_local::model_path(DEFAULT_MODEL, &vana_assets::default_models_dir()).expect("SmolLM2 GGUF");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
 
+    // Our provider twice: as configured (several conversations cached, `slots`), and with one
+    // slot (a single conversation, as llama-bench measures). Loads are timed on first load.
     let started = Instant::now();
     let model = LocalModel::load(&path, &options).expect("load").with_temperature(0.0);
     let load = started.elapsed();
@@ -54,7 +56,9 @@ fn main() {
         rt.block_on(generate(&model, text, 1));
         model.last_stats().unwrap().prompt_tokens
     };
-    let (mut lo, mut hi) = (1usize, 400usize);
+    // A smoke run skips the search and generates a few tokens only.
+    let n_new = if benching { GEN_TOKENS } else { 8 };
+    let (mut lo, mut hi) = if benching { (1usize, 400usize) } else { (140, 140) };
     while lo < hi {
         let mid = (lo + hi) / 2;
         if count(prompt(mid, 0)) < PROMPT_TOKENS {
@@ -65,60 +69,82 @@ fn main() {
     }
     let words = lo;
 
-    // Warm-up, then `reps` rounds of one run of ours and one of llama.cpp's (interleaved, so both
-    // see the same machine load); medians are reported. A different first word each run defeats
-    // the prompt cache.
-    rt.block_on(generate(&model, prompt(words, 1000), GEN_TOKENS));
-    let (mut pp, mut tg, mut ref_pp, mut ref_tg) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // Warm-up (this also fills the configured model's slots with other conversations), then
+    // `reps` rounds of one run of each (interleaved, so all see the same machine load); medians
+    // are reported. A different first word each run defeats the prompt cache.
+    for w in 0..if benching { options.slots as usize } else { 1 } {
+        rt.block_on(generate(&model, prompt(words, 1000 + w), n_new));
+    }
+    // Peak RSS of one loaded model that has served requests (before the second one loads).
+    let rss = peak_rss_kib();
+    let single_options = LoadOptions { slots: 1, ..options.clone() };
+    let single = LocalModel::load(&path, &single_options).expect("load").with_temperature(0.0);
+    rt.block_on(generate(&single, prompt(words, 1000), n_new));
+    let mut ours = [Runs::default(), Runs::default(), Runs::default()];
     let (mut n_prompt, mut n_gen) = (0, 0);
     let mut ref_error = None;
     for run in 0..reps {
-        rt.block_on(generate(&model, prompt(words, run + 1), GEN_TOKENS));
-        let s = model.last_stats().unwrap();
-        pp.push(s.prompt_tokens_evaluated as f64 / s.prompt_time.as_secs_f64());
-        tg.push(s.generated_tokens as f64 / s.generation_time.as_secs_f64());
-        n_prompt = s.prompt_tokens;
-        n_gen = s.generated_tokens;
+        for (i, m) in [&model, &single].into_iter().enumerate() {
+            rt.block_on(generate(m, prompt(words, run + 1), n_new));
+            let s = m.last_stats().unwrap();
+            ours[i].pp.push(s.prompt_tokens_evaluated as f64 / s.prompt_time.as_secs_f64());
+            ours[i].tg.push(s.generated_tokens as f64 / s.generation_time.as_secs_f64());
+            n_prompt = s.prompt_tokens;
+            n_gen = s.generated_tokens;
+        }
         if !benching {
             ref_error = Some("smoke run (cargo test): no reference; use cargo bench".to_string());
         } else if ref_error.is_none() {
             match reference(&path, options.threads, n_prompt, GEN_TOKENS, 1) {
                 Ok((p, t)) => {
-                    ref_pp.push(p);
-                    ref_tg.push(t);
+                    ours[2].pp.push(p);
+                    ours[2].tg.push(t);
                 }
                 Err(e) => ref_error = Some(e),
             }
         }
     }
-    let (pp, tg) = (median(pp), median(tg));
-    let rss = peak_rss_kib();
+    let [configured, single, reference] = ours.map(|r| (median(r.pp), median(r.tg)));
 
     println!(
-        "vana-local bench: {} ({} threads, n_ctx {}, {reps} runs, medians)",
+        "vana-local bench: {} ({} threads, n_ctx {}, {reps} rounds, medians; {n_prompt}-token prompt, {n_gen} new tokens, greedy)",
         path.display(),
         options.threads,
         model.info().n_ctx
     );
     println!(
-        "  ours: load {:.0} ms | prompt {n_prompt} tok: {pp:.1} tok/s | generation {n_gen} tok: {tg:.1} tok/s | peak RSS {:.1} MiB",
+        "  load {:.0} ms | peak RSS {:.1} MiB (process, one model loaded and used)",
         load.as_secs_f64() * 1e3,
         rss as f64 / 1024.0
     );
+    println!(
+        "  ours, {} slots (all holding other conversations): prompt {:.1} tok/s | generation {:.1} tok/s",
+        options.slots, configured.0, configured.1
+    );
+    println!("  ours, 1 slot: prompt {:.1} tok/s | generation {:.1} tok/s", single.0, single.1);
     match ref_error {
         None => {
-            let (ref_pp, ref_tg) = (median(ref_pp), median(ref_tg));
             println!(
-                "  llama.cpp (llama-bench method): prompt {n_prompt} tok: {ref_pp:.1} tok/s | generation {GEN_TOKENS} tok: {ref_tg:.1} tok/s"
+                "  llama.cpp (llama-bench method): prompt {:.1} tok/s | generation {:.1} tok/s",
+                reference.0, reference.1
             );
             println!(
-                "  ratio ours/llama.cpp: generation {:.2} (target >= 0.80) | prompt {:.2}",
-                tg / ref_tg,
-                pp / ref_pp
+                "  ratio ours/llama.cpp, generation (target >= 0.80): {:.2} with 1 slot, {:.2} with {} | prompt: {:.2}, {:.2}",
+                single.1 / reference.1,
+                configured.1 / reference.1,
+                options.slots,
+                single.0 / reference.0,
+                configured.0 / reference.0
             );
         }
         Some(e) => println!("  llama.cpp reference not run: {e}"),
     }
+}
+
+#[derive(Default)]
+struct Runs {
+    pp: Vec<f64>,
+    tg: Vec<f64>,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

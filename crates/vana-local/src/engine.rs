@@ -1,11 +1,11 @@
-//! The worker thread that owns one loaded GGUF model and its llama.cpp context, and runs
+//! The compute thread that owns every loaded GGUF model and its llama.cpp context, and runs
 //! generation jobs one after the other.
 //!
 //! llama.cpp contexts must not be used from two threads and must not outlive their model, so
-//! both live on the stack of one dedicated OS thread for the model's whole life. Requests reach
-//! it over a channel; tokens go back over a `tokio::sync::mpsc` channel, so no tokio worker ever
-//! blocks on inference. A job whose receiver was dropped is skipped (if still queued) or stopped
-//! after the current token (if running).
+//! both live on one dedicated OS thread for the process's life. Requests reach it over a
+//! channel; tokens go back over a `tokio::sync::mpsc` channel, so no tokio worker ever blocks on
+//! inference. A job whose receiver was dropped is skipped (if still queued) or stopped after the
+//! current token (if running).
 
 use crate::grammar::ToolChoice;
 use crate::prompt::{fallback_prompt, ChatMessage};
@@ -38,7 +38,16 @@ pub struct LoadOptions {
     /// CPU threads for generation and prompt processing. Default: the available cores (at most
     /// 8), or `$VANA_LOCAL_THREADS`.
     pub threads: u32,
+    /// Conversations kept in the KV cache at once (llama.cpp sequences sharing the context
+    /// window), so agents taking turns on one model each find their prompt prefix cached.
+    /// Default [`DEFAULT_SLOTS`], or `$VANA_LOCAL_SLOTS`. Each cached conversation makes
+    /// generation a little slower (attention spans every cached cell); 1 is fastest for a single
+    /// conversation.
+    pub slots: u32,
 }
+
+/// Default of [`LoadOptions::slots`].
+pub const DEFAULT_SLOTS: u32 = 4;
 
 /// Default upper bound of the context window.
 pub const DEFAULT_MAX_CONTEXT: u32 = 8192;
@@ -51,6 +60,7 @@ impl Default for LoadOptions {
         LoadOptions {
             max_context: env("VANA_LOCAL_N_CTX").unwrap_or(DEFAULT_MAX_CONTEXT),
             threads: env("VANA_LOCAL_THREADS").unwrap_or(cores),
+            slots: env("VANA_LOCAL_SLOTS").unwrap_or(DEFAULT_SLOTS).min(64),
         }
     }
 }
@@ -129,11 +139,26 @@ struct Job {
     out: mpsc::UnboundedSender<Reply>,
 }
 
-/// Handle to a worker thread serving one model.
+/// Handle to one model loaded on the compute thread.
 pub(crate) struct Engine {
-    jobs: std_mpsc::Sender<Job>,
+    /// Index of the model on the compute thread.
+    id: usize,
     pub info: ModelInfo,
     pub stats: Arc<Mutex<Option<GenerationStats>>>,
+}
+
+/// What the compute thread is asked to do.
+enum Command {
+    Load {
+        path: PathBuf,
+        options: LoadOptions,
+        stats: Arc<Mutex<Option<GenerationStats>>>,
+        reply: std_mpsc::Sender<Result<(usize, ModelInfo), ModelError>>,
+    },
+    Run {
+        model: usize,
+        job: Job,
+    },
 }
 
 static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
@@ -151,8 +176,30 @@ fn backend() -> Result<&'static LlamaBackend, ModelError> {
         .map_err(|e| ModelError::NotConfigured(format!("cannot initialise llama.cpp: {e}")))
 }
 
+/// The compute thread's queue, starting the thread on first use.
+///
+/// One OS thread owns every loaded model and context and runs all loads and generations, one
+/// at a time: llama.cpp contexts must stay on one thread, and each model already uses every
+/// core it is given. A single thread also means a single OpenMP thread team: two threads
+/// computing (or OpenMP workers of an idle model still spinning) on the same few cores would
+/// slow every token down several times.
+fn compute_thread() -> Result<&'static std_mpsc::Sender<Command>, ModelError> {
+    static QUEUE: OnceLock<Result<std_mpsc::Sender<Command>, String>> = OnceLock::new();
+    QUEUE
+        .get_or_init(|| {
+            let (tx, rx) = std_mpsc::channel();
+            std::thread::Builder::new()
+                .name("vana-local".into())
+                .spawn(move || serve(rx))
+                .map(|_| tx)
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| ModelError::NotConfigured(format!("cannot start the local model thread: {e}")))
+}
+
 impl Engine {
-    /// Loads `path` on a new worker thread; returns once the model is ready or failed to load.
+    /// Loads `path` on the compute thread; returns once the model is ready or failed to load.
     pub fn start(path: &Path, options: &LoadOptions) -> Result<Engine, ModelError> {
         if !path.is_file() {
             return Err(ModelError::NotConfigured(format!(
@@ -161,20 +208,16 @@ impl Engine {
             )));
         }
         backend()?;
-        let (init_tx, init_rx) = std_mpsc::channel();
-        let (jobs_tx, jobs_rx) = std_mpsc::channel::<Job>();
         let stats = Arc::new(Mutex::new(None));
-        let worker_stats = stats.clone();
-        let (path_buf, opts) = (path.to_path_buf(), options.clone());
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        std::thread::Builder::new()
-            .name(format!("vana-local:{name}"))
-            .spawn(move || worker(path_buf, opts, init_tx, jobs_rx, worker_stats))
-            .map_err(|e| ModelError::NotConfigured(format!("cannot start the local model thread: {e}")))?;
-        let info = init_rx.recv().map_err(|_| {
+        let (reply, answer) = std_mpsc::channel();
+        let load =
+            Command::Load { path: path.to_path_buf(), options: options.clone(), stats: stats.clone(), reply };
+        let crashed = || {
             ModelError::NotConfigured(format!("loading {} crashed the local model thread", path.display()))
-        })??;
-        Ok(Engine { jobs: jobs_tx, info, stats })
+        };
+        compute_thread()?.send(load).map_err(|_| crashed())?;
+        let (id, info) = answer.recv().map_err(|_| crashed())??;
+        Ok(Engine { id, info, stats })
     }
 
     /// Queues `gen`; waits (asynchronously) until its prompt is checked and evaluation starts,
@@ -187,40 +230,75 @@ impl Engine {
             model: model.clone(),
             message: "the local model thread has stopped".into(),
         };
-        self.jobs.send(Job { gen, ready: ready_tx, out: out_tx }).map_err(|_| stopped())?;
+        let job = Job { gen, ready: ready_tx, out: out_tx };
+        compute_thread()?.send(Command::Run { model: self.id, job }).map_err(|_| stopped())?;
         ready_rx.await.map_err(|_| stopped())??;
         Ok(out_rx)
     }
 }
 
-fn worker(
-    path: PathBuf,
-    options: LoadOptions,
-    init: std_mpsc::Sender<Result<ModelInfo, ModelError>>,
-    jobs: std_mpsc::Receiver<Job>,
+/// The compute thread: loads models and runs jobs, in arrival order. Loaded models live as long
+/// as the process (the engine cache never drops them), so they are leaked to `'static` for their
+/// contexts to borrow.
+fn serve(commands: std_mpsc::Receiver<Command>) {
+    let mut loaded: Vec<(Worker<'static>, LlamaContext<'static>)> = Vec::new();
+    while let Ok(command) = commands.recv() {
+        match command {
+            Command::Load { path, options, stats, reply } => {
+                let result =
+                    catch_unwind(AssertUnwindSafe(|| load(&path, &options, stats))).unwrap_or_else(|_| {
+                        Err(ModelError::NotConfigured(format!(
+                            "cannot load local model {}: llama.cpp panicked while loading",
+                            path.display()
+                        )))
+                    });
+                let _ = reply.send(result.map(|(worker, ctx, info)| {
+                    loaded.push((worker, ctx));
+                    (loaded.len() - 1, info)
+                }));
+            }
+            Command::Run { model, job } => {
+                let Some((worker, ctx)) = loaded.get_mut(model) else { continue };
+                if job.out.is_closed() {
+                    continue;
+                }
+                let out = job.out.clone();
+                let model_name = job.gen.model_name.clone();
+                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| worker.run(ctx, job))) {
+                    let message = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    worker.reset(ctx);
+                    let _ = out.send(Err(ModelError::Protocol {
+                        model: model_name,
+                        message: format!("local generation failed: {message}"),
+                    }));
+                }
+            }
+        }
+    }
+}
+
+/// Loads a GGUF and creates its context.
+fn load(
+    path: &Path,
+    options: &LoadOptions,
     stats: Arc<Mutex<Option<GenerationStats>>>,
-) {
+) -> Result<(Worker<'static>, LlamaContext<'static>, ModelInfo), ModelError> {
     let started = Instant::now();
-    let Ok(backend) = backend() else { return };
+    let backend = backend()?;
     let load_err = |what: String| {
         ModelError::NotConfigured(format!("cannot load local model {}: {what}", path.display()))
     };
-    let model = match catch_unwind(|| {
-        LlamaModel::load_from_file(backend, &path, &LlamaModelParams::default())
-    }) {
-        Ok(Ok(model)) => model,
-        Ok(Err(e)) => {
-            let _ = init.send(Err(load_err(format!(
-                "llama.cpp could not read it ({e}): not a GGUF file, a model architecture this llama.cpp does not \
-                 support, or a damaged file; set VANA_LOCAL_LLAMA_LOG=1 to see llama.cpp's log"
-            ))));
-            return;
-        }
-        Err(_) => {
-            let _ = init.send(Err(load_err("llama.cpp panicked while loading".into())));
-            return;
-        }
-    };
+    let model = LlamaModel::load_from_file(backend, path, &LlamaModelParams::default()).map_err(|e| {
+        load_err(format!(
+            "llama.cpp could not read it ({e}): not a GGUF file, a model architecture this llama.cpp does not \
+             support, or a damaged file; set VANA_LOCAL_LLAMA_LOG=1 to see llama.cpp's log"
+        ))
+    })?;
+    let model: &'static LlamaModel = Box::leak(Box::new(model));
     let n_ctx_train = model.n_ctx_train().max(1);
     let n_ctx = options.max_context.clamp(16, n_ctx_train.max(16));
     let threads = options.threads.max(1) as i32;
@@ -230,18 +308,14 @@ fn worker(
         .with_n_ubatch(512)
         .with_n_threads(threads)
         .with_n_threads_batch(threads)
-        .with_n_seq_max(SLOTS as u32)
+        .with_n_seq_max(options.slots.clamp(1, 64))
         .with_kv_unified(true);
-    let mut ctx = match model.new_context(backend, params) {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            let _ = init.send(Err(load_err(format!("cannot create a {n_ctx}-token context: {e}"))));
-            return;
-        }
-    };
-    let (template, prompt_format) = detect_template(&model);
+    let ctx = model
+        .new_context(backend, params)
+        .map_err(|e| load_err(format!("cannot create a {n_ctx}-token context: {e}")))?;
+    let (template, prompt_format) = detect_template(model);
     let info = ModelInfo {
-        path: path.clone(),
+        path: path.to_path_buf(),
         architecture: model.meta_val_str("general.architecture").unwrap_or_default(),
         n_params: model.n_params(),
         n_ctx: ctx.n_ctx(),
@@ -252,36 +326,17 @@ fn worker(
     };
     tracing::info!(path = %path.display(), arch = %info.architecture, n_ctx = info.n_ctx, format = ?info.prompt_format,
         load_ms = info.load_time.as_millis() as u64, "local model loaded");
-    let n_ctx = info.n_ctx;
-    if init.send(Ok(info)).is_err() {
-        return;
-    }
-    let reuse_prefix = !model.is_recurrent() && !model.is_hybrid();
-    let slots = (0..SLOTS).map(|_| Slot::default()).collect();
-    let mut worker =
-        Worker { model: &model, template, n_ctx, n_ctx_train, slots, clock: 0, reuse_prefix, stats };
-    while let Ok(job) = jobs.recv() {
-        if job.out.is_closed() {
-            continue;
-        }
-        let out = job.out.clone();
-        let model_name = job.gen.model_name.clone();
-        match catch_unwind(AssertUnwindSafe(|| worker.run(&mut ctx, job))) {
-            Ok(()) => {}
-            Err(panic) => {
-                let message = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                worker.reset(&mut ctx);
-                let _ = out.send(Err(ModelError::Protocol {
-                    model: model_name,
-                    message: format!("local generation failed: {message}"),
-                }));
-            }
-        }
-    }
+    let worker = Worker {
+        model,
+        template,
+        n_ctx: info.n_ctx,
+        n_ctx_train,
+        slots: (0..options.slots.clamp(1, 64)).map(|_| Slot::default()).collect(),
+        clock: 0,
+        reuse_prefix: !model.is_recurrent() && !model.is_hybrid(),
+        stats,
+    };
+    Ok((worker, ctx, info))
 }
 
 /// The GGUF's chat template if llama.cpp can apply it, else the fallback format and why.
@@ -672,10 +727,6 @@ impl Worker<'_> {
     }
 }
 
-/// Conversations kept in the KV cache at once (llama.cpp sequences sharing one context window),
-/// so agents that take turns on one model each find their own prompt prefix cached.
-const SLOTS: usize = 4;
-
 /// One cached conversation.
 #[derive(Debug, Default)]
 struct Slot {
@@ -685,12 +736,8 @@ struct Slot {
     last_used: u64,
 }
 
-/// Runs llama.cpp's forward pass. One at a time in the whole process: each model already uses
-/// every thread it is given, and two models computing at once on the same cores (their OpenMP
-/// threads spin while waiting) are far slower than taking turns token by token.
+/// Runs llama.cpp's forward pass (on the compute thread, so one at a time in the process).
 fn decode(ctx: &mut LlamaContext<'_>, batch: &mut LlamaBatch<'_>) -> Result<(), llama_cpp_2::DecodeError> {
-    static COMPUTE: Mutex<()> = Mutex::new(());
-    let _turn = COMPUTE.lock().unwrap_or_else(|e| e.into_inner());
     ctx.decode(batch)
 }
 

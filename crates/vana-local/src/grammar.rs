@@ -33,7 +33,7 @@ pub enum ToolChoice {
 }
 
 impl ToolChoice {
-    /// Parses `auto`, `required` (or `any`) and `none`.
+    /// Parses `act_then_answer`, `auto`, `required` (or `any`) and `none`.
     pub fn parse(s: &str) -> Option<ToolChoice> {
         match s.to_ascii_lowercase().as_str() {
             "auto" => Some(ToolChoice::Auto),

@@ -19,10 +19,12 @@
 //!
 //! # How it runs
 //!
-//! - Each loaded model lives on its own OS thread that owns the llama.cpp model and context;
-//!   requests queue on a channel and run one at a time; tokens stream back over a tokio channel,
-//!   so the async runtime never blocks. Dropping the response stream stops generation after the
-//!   current token. The KV cache of the previous request is reused for a common prompt prefix.
+//! - One dedicated OS thread owns every loaded llama.cpp model and context; requests (of any
+//!   model) queue on a channel and run one at a time, each using all the configured cores;
+//!   tokens stream back over a tokio channel, so the async runtime never blocks. (Computing on
+//!   one thread also keeps one OpenMP thread team: several teams on the same cores thrash.) Dropping the response stream stops generation after the
+//!   current token. The KV cache keeps the last few conversations ([`LoadOptions::slots`]); a
+//!   request whose prompt extends one of them evaluates only the new tokens.
 //! - Prompts use the chat template from the GGUF metadata (applied by llama.cpp). A GGUF without
 //!   one (or with one llama.cpp does not recognise) gets the plain `User:`/`Assistant:` format
 //!   of [`prompt::fallback_prompt`], with a stop at the next `User:` line;
@@ -59,7 +61,8 @@ pub mod prompt;
 mod engine;
 
 pub use engine::{
-    GenerationStats, LoadOptions, ModelInfo, PromptFormat, DEFAULT_MAX_CONTEXT, MIN_TOOL_CALL_TOKENS,
+    GenerationStats, LoadOptions, ModelInfo, PromptFormat, DEFAULT_MAX_CONTEXT, DEFAULT_SLOTS,
+    MIN_TOOL_CALL_TOKENS,
 };
 pub use grammar::ToolChoice;
 
@@ -149,7 +152,7 @@ fn engine(path: &Path, options: &LoadOptions) -> Result<Arc<Engine>, ModelError>
     Ok(engine)
 }
 
-/// A loaded local GGUF model: cheap to clone (clones share the model thread); the `with_*`
+/// A loaded local GGUF model: cheap to clone (clones share the loaded model); the `with_*`
 /// builders change only this handle's defaults.
 #[derive(Clone)]
 pub struct LocalModel {
@@ -190,8 +193,8 @@ impl LocalModel {
 
     /// The model for a model string (see [`resolve`]). Options after `?`, `&`-separated:
     /// `seed=<u32>`, `tool_choice=auto|required|none`, `temperature=<f32>` and
-    /// `max_tokens=<u32>` (defaults when the request sets none), `n_ctx=<u32>` and
-    /// `threads=<u32>` (see [`LoadOptions`]). An unknown option is a
+    /// `max_tokens=<u32>` (defaults when the request sets none), `n_ctx=<u32>`, `threads=<u32>`
+    /// and `slots=<u32>` (see [`LoadOptions`]). An unknown option is a
     /// [`ModelError::NotConfigured`].
     pub fn from_model_string(model: &str, models_dir: &Path) -> Result<LocalModel, ModelError> {
         if !is_local_model(model) {
@@ -211,7 +214,9 @@ impl LocalModel {
                     }
                     "tool_choice" => {
                         let choice = ToolChoice::parse(value)
-                            .ok_or_else(|| bad(&format!("tool_choice={value}: expected auto, required or none")))?;
+                            .ok_or_else(|| {
+                            bad(&format!("tool_choice={value}: expected act_then_answer, auto, required or none"))
+                        })?;
                         builders.push(Box::new(move |m| m.with_tool_choice(choice)));
                     }
                     "temperature" => {
@@ -224,9 +229,10 @@ impl LocalModel {
                     }
                     "n_ctx" => options.max_context = num(value)?.max(16),
                     "threads" => options.threads = num(value)?.max(1),
+                    "slots" => options.slots = num(value)?.clamp(1, 64),
                     _ => {
                         return Err(bad(&format!(
-                            "unknown option '{key}' (known: seed, tool_choice, temperature, max_tokens, n_ctx, threads)"
+                            "unknown option '{key}' (known: seed, tool_choice, temperature, max_tokens, n_ctx, threads, slots)"
                         )))
                     }
                 }
