@@ -230,24 +230,16 @@ pub enum ConfigError {
     },
 }
 
-/// VANA's data directory: `$VANA_HOME`; for root `/var/lib/vana` (root's home is closed to
-/// other users, and the sandbox's unprivileged user must reach the session workspaces); else
-/// the platform's data dir + `vana`.
+/// VANA's data directory (see [`vana_assets::data_dir`]: `$VANA_HOME`, `/var/lib/vana` for root,
+/// else the platform's data dir + `vana`).
 pub fn data_dir() -> PathBuf {
-    if let Some(h) = std::env::var_os("VANA_HOME") {
-        return PathBuf::from(h);
-    }
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return PathBuf::from("/var/lib/vana");
-    }
-    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("vana")
+    vana_assets::data_dir()
 }
 
 /// Where model files for the local model and the router are kept: `$VANA_MODELS_DIR`, else
 /// `<data dir>/models`.
 pub fn models_dir() -> PathBuf {
-    std::env::var_os("VANA_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir().join("models"))
+    vana_assets::default_models_dir()
 }
 
 /// VANA's config directory (`$VANA_HOME` or the platform's config dir + `vana`).

@@ -92,7 +92,7 @@ impl RoutingCallback {
 
     fn effective_mode(&self, model: &str) -> RouterMode {
         match self.mode {
-            RouterMode::Auto if is_local(model) => RouterMode::First,
+            RouterMode::Auto if vana_local::is_local_model(model) => RouterMode::First,
             RouterMode::Auto => RouterMode::Off,
             m => m,
         }
@@ -110,10 +110,6 @@ impl RoutingCallback {
         seen.insert(invocation.to_string(), None);
         true
     }
-}
-
-fn is_local(model: &str) -> bool {
-    model.starts_with("local/") || model.starts_with("local:")
 }
 
 /// The user's request: the text of the last user message of the conversation.
@@ -144,7 +140,7 @@ impl Callback for RoutingCallback {
             return None;
         }
         let can_transfer = request.tools.iter().any(|t| t.name == TRANSFER_TOOL);
-        if is_local(&request.model) && mode == RouterMode::First {
+        if vana_local::is_local_model(&request.model) && mode == RouterMode::First {
             // A small local model must not route, in any agent: the router hands tasks to the
             // specialists, and control returns to the orchestrator when a specialist is done.
             request.tools.retain(|t| t.name != TRANSFER_TOOL);

@@ -124,20 +124,23 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> AssetError + '_ {
     move |source| AssetError::Io { path: path.to_path_buf(), source }
 }
 
-/// The default models dir: `$VANA_MODELS_DIR`, else `$VANA_HOME/models`, else the platform's
-/// data dir (`$XDG_DATA_HOME` or `~/.local/share`) + `vana/models` — the same data dir as VANA's.
+/// VANA's data directory: `$VANA_HOME`; for root `/var/lib/vana` (root's home is closed to
+/// other users, and the sandbox's unprivileged user must reach the session workspaces kept
+/// there); else the platform's data dir + `vana`.
+pub fn data_dir() -> PathBuf {
+    if let Some(h) = std::env::var_os("VANA_HOME") {
+        return PathBuf::from(h);
+    }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return PathBuf::from("/var/lib/vana");
+    }
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("vana")
+}
+
+/// Where model files are kept: `$VANA_MODELS_DIR`, else `<data dir>/models`.
 pub fn default_models_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("VANA_MODELS_DIR") {
-        return PathBuf::from(dir);
-    }
-    if let Some(home) = std::env::var_os("VANA_HOME") {
-        return PathBuf::from(home).join("models");
-    }
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("vana").join("models")
+    std::env::var_os("VANA_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir().join("models"))
 }
 
 /// The folder holding `asset`'s verified files, provisioning them first if needed.
