@@ -3,8 +3,9 @@
 //! Layout (both backends):
 //! - `sessions(id PK, app_name, user_id, state JSON, version, created_at, updated_at)`
 //! - `events(session_id FK, seq, event_id, invocation_id, author, timestamp, body JSON)`,
-//!   primary key `(session_id, seq)`; `seq` is 1-based, so a session's `version` equals the
-//!   number of its events and the `seq` of its last one.
+//!   primary key `(session_id, seq)` (in SQLite a `WITHOUT ROWID` table clustered on it);
+//!   `seq` is 1-based, so a session's `version` equals the number of its events and the `seq`
+//!   of its last one.
 //! - `journal(session_id FK, call_id, tool, status, result JSON, updated_at)`, primary key
 //!   `(session_id, call_id)`.
 //! - `schema_version(version)`: the highest migration applied.
@@ -51,6 +52,32 @@ CREATE TABLE journal (
 "#,
     ),
     (2, crate::records_schema::SQLITE_RECORDS),
+    // Events clustered by session: a session's events share a few b-tree pages instead of
+    // one page each (rows of a rowid table lie in insertion order, interleaved across
+    // sessions), so loading a history window reads ~10x fewer pages. The user index leaves
+    // out `updated_at`, which every append changes (one index page less to write per append;
+    // a user's sessions are sorted in memory when listed).
+    (
+        3,
+        r#"
+CREATE TABLE events_by_session (
+    session_id     TEXT    NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    seq            INTEGER NOT NULL,
+    event_id       TEXT    NOT NULL,
+    invocation_id  TEXT    NOT NULL,
+    author         TEXT    NOT NULL,
+    timestamp      REAL    NOT NULL,
+    body           TEXT    NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) STRICT, WITHOUT ROWID;
+INSERT INTO events_by_session (session_id, seq, event_id, invocation_id, author, timestamp, body)
+    SELECT session_id, seq, event_id, invocation_id, author, timestamp, body FROM events;
+DROP TABLE events;
+ALTER TABLE events_by_session RENAME TO events;
+DROP INDEX sessions_by_user;
+CREATE INDEX sessions_by_user ON sessions (user_id, app_name);
+"#,
+    ),
 ];
 
 /// PostgreSQL migrations (JSON kept as JSONB, times as DOUBLE PRECISION seconds).

@@ -3,7 +3,7 @@
 use crate::sqlite::sql;
 use crate::SqliteStore;
 use async_trait::async_trait;
-use rusqlite::{params, params_from_iter, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use vana_core::audit::{
     ApiKeyRecord, Artifact, ArtifactScope, ArtifactStore, AuditQuery, AuditRecord, AuditStore, KeyStore,
 };
@@ -24,7 +24,8 @@ impl AuditStore for SqliteStore {
             records.iter().map(|r| (r.clone(), r.data.to_string())).collect();
         self.write(move |conn| {
             let op = |e| sql("append audit records", e);
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(op)?;
+            // Atomic through the writer's per-job savepoint.
+            let tx: &Connection = conn;
             {
                 let mut st = tx
                     .prepare_cached(
@@ -37,7 +38,7 @@ impl AuditStore for SqliteStore {
                         .map_err(op)?;
                 }
             }
-            tx.commit().map_err(op)
+            Ok(())
         })
         .await
     }
@@ -183,7 +184,8 @@ impl ArtifactStore for SqliteStore {
         let (name, mime, data) = (name.to_string(), mime_type.to_string(), data.to_vec());
         self.write(move |conn| {
             let op = |e| sql("save artifact", e);
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(op)?;
+            // Atomic through the writer's per-job savepoint.
+            let tx: &Connection = conn;
             let owned: Option<i64> = tx
                 .query_row(
                     "SELECT 1 FROM sessions WHERE id = ?1 AND app_name = ?2 AND user_id = ?3",
@@ -208,7 +210,6 @@ impl ArtifactStore for SqliteStore {
                 params![session, name, next, app, user, mime, data, now_secs()],
             )
             .map_err(op)?;
-            tx.commit().map_err(op)?;
             Ok(next as u64)
         })
         .await
