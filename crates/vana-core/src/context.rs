@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 /// The session as one invocation sees it: state, recent events, version.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct SessionLog {
     pub state: JsonMap,
     pub events: Vec<Arc<Event>>,

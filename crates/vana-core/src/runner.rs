@@ -30,8 +30,9 @@ pub struct RunConfig {
     pub max_history_events: usize,
     /// Events buffered for a slow client before the run waits for it.
     pub event_buffer: usize,
-    /// Recently used sessions whose history window stays in memory (0 disables the cache).
-    pub session_cache: usize,
+    /// Estimated bytes of recently used sessions' history windows kept in memory (0 disables
+    /// the cache); the least recently used go first.
+    pub session_cache_bytes: usize,
 }
 
 impl Default for RunConfig {
@@ -43,7 +44,7 @@ impl Default for RunConfig {
             token_budget: None,
             max_history_events: 400,
             event_buffer: 256,
-            session_cache: 64,
+            session_cache_bytes: 64 << 20,
         }
     }
 }
@@ -133,13 +134,13 @@ impl Runner {
             config: RunConfig::default(),
             callbacks: Vec::new(),
             locks: StdMutex::new(HashMap::new()),
-            cache: Arc::new(SessionCache::new(RunConfig::default().session_cache)),
+            cache: Arc::new(SessionCache::new(RunConfig::default().session_cache_bytes)),
         }
     }
 
     /// Replaces the run settings.
     pub fn with_config(mut self, config: RunConfig) -> Self {
-        self.cache = Arc::new(SessionCache::new(config.session_cache));
+        self.cache = Arc::new(SessionCache::new(config.session_cache_bytes));
         self.config = config;
         self
     }
@@ -187,16 +188,23 @@ impl Runner {
         lock.lock_owned().await
     }
 
-    /// Loads a session's state and history window; the window comes from the cache when the
-    /// store confirms the cached version is current.
-    async fn load(&self, user_id: &str, session_id: &str) -> Result<(Session, Vec<Arc<Event>>), RunError> {
-        let not_found = || RunError::SessionNotFound(session_id.to_string());
-        let head = self.store.get_session(&self.app_name, user_id, session_id, EventWindow::Last(0)).await?;
-        let head = head.ok_or_else(not_found)?;
-        if let Some(events) = self.cache.get(session_id, head.version) {
-            return Ok((head, events));
+    /// Loads a session's state and history window, checked against the store: the cached
+    /// window when the store is still at its version, else read from the store.
+    async fn load(&self, user_id: &str, session_id: &str) -> Result<SessionLog, RunError> {
+        if let Some(cached) = self.cache.get(user_id, session_id) {
+            let head =
+                self.store.get_session(&self.app_name, user_id, session_id, EventWindow::Last(0)).await?;
+            match head {
+                Some(head) if head.version == cached.version => return Ok(cached),
+                _ => self.cache.remove(user_id, session_id),
+            }
         }
-        let mut full = self
+        self.read(user_id, session_id).await
+    }
+
+    /// Reads a session's state and history window from the store.
+    async fn read(&self, user_id: &str, session_id: &str) -> Result<SessionLog, RunError> {
+        let session = self
             .store
             .get_session(
                 &self.app_name,
@@ -205,25 +213,32 @@ impl Runner {
                 EventWindow::Last(self.config.max_history_events),
             )
             .await?
-            .ok_or_else(not_found)?;
-        let events = std::mem::take(&mut full.events).into_iter().map(Arc::new).collect();
-        Ok((full, events))
+            .ok_or_else(|| RunError::SessionNotFound(session_id.to_string()))?;
+        let events = session.events.into_iter().map(Arc::new).collect();
+        Ok(SessionLog { state: session.state, events, version: session.version })
     }
 
     /// Keeps the session's history in the cache after an invocation.
     fn remember(cache: &SessionCache, shared: &Shared, log: &SessionLog, window: usize) {
-        cache.put(&shared.session_id, log.version, log.events.clone(), window);
+        cache.put(&shared.user_id, &shared.session_id, log.clone(), window);
+    }
+
+    /// Forgets this process's cached copy of a session (call it when the session is deleted).
+    pub fn forget(&self, user_id: &str, session_id: &str) {
+        self.cache.remove(user_id, session_id);
     }
 
     fn shared(
         &self,
         invocation_id: String,
         user_id: &str,
-        (session, events): (Session, Vec<Arc<Event>>),
+        session_id: &str,
+        log: SessionLog,
         stream: bool,
     ) -> (Arc<Shared>, mpsc::Receiver<Event>) {
         let (tx, rx) = mpsc::channel(self.config.event_buffer);
-        let tokens: u64 = events
+        let tokens: u64 = log
+            .events
             .iter()
             .filter(|e| e.invocation_id == invocation_id)
             .filter_map(|e| e.usage_metadata.map(|u| u.total_token_count))
@@ -232,8 +247,8 @@ impl Runner {
             invocation_id,
             app_name: self.app_name.clone(),
             user_id: user_id.to_string(),
-            session_id: session.id.clone(),
-            log: Mutex::new(SessionLog { state: session.state, events, version: session.version }),
+            session_id: session_id.to_string(),
+            log: Mutex::new(log),
             store: self.store.clone(),
             out: tx,
             cancel: CancellationToken::new(),
@@ -267,13 +282,30 @@ impl Runner {
         stream: bool,
     ) -> Result<Invocation, RunError> {
         let guard = self.session_lock(session_id).await;
-        let loaded = self.load(user_id, session_id).await?;
-        let (shared, rx) = self.shared(new_id(), user_id, loaded, stream);
-        let ctx = self.root_context(shared.clone());
-        let mut user_event = ctx.new_event("user");
-        user_event.agent_path = String::new();
-        user_event.content = Some(Content { role: "user".into(), parts: message.parts });
-        ctx.emit(user_event).await.map_err(|e| RunError::Store(e.0))?;
+        // A cached session is used without asking the store; the append of the user's message
+        // proves it current (it expects the cached version), else the session is read afresh.
+        let mut cached = self.cache.get(user_id, session_id);
+        let (shared, rx, ctx) = loop {
+            let from_cache = cached.is_some();
+            let log = match cached.take() {
+                Some(log) => log,
+                None => self.read(user_id, session_id).await?,
+            };
+            let (shared, rx) = self.shared(new_id(), user_id, session_id, log, stream);
+            let ctx = self.root_context(shared.clone());
+            let mut user_event = ctx.new_event("user");
+            user_event.agent_path = String::new();
+            user_event.content = Some(Content { role: "user".into(), parts: message.parts.clone() });
+            match ctx.emit(user_event).await {
+                Ok(()) => break (shared, rx, ctx),
+                Err(e)
+                    if from_cache && matches!(e.0, StoreError::Conflict { .. } | StoreError::NotFound(_)) =>
+                {
+                    self.cache.remove(user_id, session_id);
+                }
+                Err(e) => return Err(RunError::Store(e.0)),
+            }
+        };
         let root = self.root.clone();
         let (cache, window) = (self.cache.clone(), self.config.max_history_events);
         let handle = tokio::spawn(async move {
@@ -297,7 +329,7 @@ impl Runner {
     ) -> Result<Option<Invocation>, RunError> {
         {
             let _guard = self.session_lock(session_id).await;
-            let (session, events) = self.load(user_id, session_id).await?;
+            let SessionLog { state, events, version } = self.load(user_id, session_id).await?;
             let pause = last_pause(&events).ok_or_else(|| RunError::NothingToResume(session_id.into()))?;
             if !pause.actions.requested_tool_confirmations.contains_key(call_id) || answered(&events, call_id)
             {
@@ -313,11 +345,11 @@ impl Runner {
                     response: json!({ "confirmed": approved }),
                 })],
             });
-            let version =
-                self.store.append_event(&self.app_name, user_id, session_id, session.version, &e).await?;
+            let version = self.store.append_event(&self.app_name, user_id, session_id, version, &e).await?;
             let mut events = events;
             events.push(Arc::new(e));
-            self.cache.put(session_id, version, events, self.config.max_history_events);
+            let log = SessionLog { state, events, version };
+            self.cache.put(user_id, session_id, log, self.config.max_history_events);
         }
         match self.resume(user_id, session_id).await {
             Ok(inv) => Ok(Some(inv)),
@@ -331,7 +363,7 @@ impl Runner {
     pub async fn resume(&self, user_id: &str, session_id: &str) -> Result<Invocation, RunError> {
         let guard = self.session_lock(session_id).await;
         let loaded = self.load(user_id, session_id).await?;
-        let events = &loaded.1;
+        let events = &loaded.events;
         let pause = last_pause(events).ok_or_else(|| RunError::NothingToResume(session_id.into()))?.clone();
         let ids: Vec<&String> = pause.actions.requested_tool_confirmations.keys().collect();
         if ids.iter().all(|id| answered(events, id)) {
@@ -358,7 +390,7 @@ impl Runner {
                 .ok_or_else(|| RunError::AgentNotFound(name.to_string()))?;
             chain.push(next);
         }
-        let (shared, rx) = self.shared(pause.invocation_id.clone(), user_id, loaded, false);
+        let (shared, rx) = self.shared(pause.invocation_id.clone(), user_id, session_id, loaded, false);
         let root_ctx = self.root_context(shared.clone());
         let mut contexts = vec![root_ctx];
         for pair in chain.windows(2) {

@@ -445,6 +445,38 @@ async fn history_is_windowed_so_invocation_cost_does_not_grow_with_the_session()
     assert!(last.contents.last().unwrap().text().contains("msg 19"));
 }
 
+/// The runner keeps hot sessions in memory and does not ask the store before each run; a
+/// session changed behind its back (another process, another runner) must still be run on its
+/// current history, and a deleted one must not come back from the cache.
+#[tokio::test]
+async fn a_session_changed_by_another_writer_is_reloaded_not_served_stale() {
+    let m = Arc::new(vana_models::ScriptedModel::repeating("r", vec![ScriptedTurn::text("ok")]));
+    let store = store();
+    let runner = Runner::new(LlmAgent::builder("vana", m.clone()).build(), store.clone());
+    let other = Runner::new(LlmAgent::builder("vana", m.clone()).build(), store.clone());
+    let session = runner.create_session("u1").await.unwrap().id;
+    run_on(&runner, &session, "first").await; // now cached by `runner`
+    run_on(&other, &session, "written by another runner").await;
+    let (events, outcome) = run_on(&runner, &session, "third").await;
+    assert_eq!(outcome, Outcome::Done);
+    let seen: Vec<String> = m.requests().last().unwrap().contents.iter().map(|c| c.text()).collect();
+    assert!(seen.iter().any(|t| t.contains("written by another runner")), "stale history: {seen:?}");
+    // Every event is stored once, in order, with no gap or duplicate from the retried append.
+    let stored = store.get_session("vana", "u1", &session, EventWindow::All).await.unwrap().unwrap();
+    assert_eq!(stored.events.len(), 6);
+    assert_eq!(stored.version, 6);
+    assert_eq!(stored.events[4].id, events[0].id);
+
+    // Deleted elsewhere, then created again under the same id: no history from the cache.
+    assert!(store.delete_session("vana", "u1", &session).await.unwrap());
+    let err = runner.run("u1", &session, vana_core::Content::user_text("gone?"), false).await.err();
+    assert!(matches!(err, Some(vana_core::RunError::SessionNotFound(_))), "{:?}", err.map(|e| e.to_string()));
+    store.create_session("vana", "u1", Some(&session), Default::default()).await.unwrap();
+    run_on(&runner, &session, "fresh start").await;
+    let seen: Vec<String> = m.requests().last().unwrap().contents.iter().map(|c| c.text()).collect();
+    assert_eq!(seen, vec!["fresh start".to_string()]);
+}
+
 fn fast_retries() -> vana_models::RetryPolicy {
     vana_models::RetryPolicy {
         max_attempts: 3,

@@ -148,6 +148,10 @@ pub async fn delete_session(
     if !deleted {
         return Err(ApiError::not_found(format!("session {id} not found")));
     }
+    // A session created again under the same id must not inherit the deleted one's history.
+    if let Some(runner) = state.cached_runner(&app) {
+        runner.forget(&user, &id);
+    }
     Ok(labeled(&app, StatusCode::NO_CONTENT))
 }
 

@@ -146,11 +146,16 @@ impl AppState {
         })
     }
 
+    /// The runner of `agent` if one was built already.
+    pub fn cached_runner(&self, agent: &str) -> Option<Arc<Runner>> {
+        self.runners.read().unwrap_or_else(|e| e.into_inner()).get(agent).cloned()
+    }
+
     /// The runner of an agent, built once and kept (it holds the session locks and cache).
     /// Unknown agents are a 404.
     pub async fn runner(&self, agent: &str) -> Result<Arc<Runner>, ApiError> {
-        if let Some(r) = self.runners.read().unwrap_or_else(|e| e.into_inner()).get(agent) {
-            return Ok(r.clone());
+        if let Some(r) = self.cached_runner(agent) {
+            return Ok(r);
         }
         if self.app.catalog.get(agent).is_none() {
             return Err(ApiError::not_found(format!(

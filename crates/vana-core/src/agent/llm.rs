@@ -22,6 +22,8 @@ pub struct LlmAgent {
     instruction: String,
     model: Arc<dyn Model>,
     tools: Vec<Arc<dyn Tool>>,
+    /// The tools' declarations, built once (a tool's schema does not change).
+    declarations: Vec<ToolDeclaration>,
     sub_agents: Vec<Arc<dyn Agent>>,
     output_key: Option<String>,
     callbacks: Vec<Arc<dyn Callback>>,
@@ -75,7 +77,8 @@ impl LlmAgentBuilder {
         self
     }
     /// The agent.
-    pub fn build(self) -> Arc<LlmAgent> {
+    pub fn build(mut self) -> Arc<LlmAgent> {
+        self.agent.declarations = self.agent.tools.iter().map(|t| declaration(t.as_ref())).collect();
         Arc::new(self.agent)
     }
 }
@@ -96,6 +99,7 @@ impl LlmAgent {
                 instruction: String::new(),
                 model,
                 tools: Vec::new(),
+                declarations: Vec::new(),
                 sub_agents: Vec::new(),
                 output_key: None,
                 callbacks: Vec::new(),
@@ -228,7 +232,7 @@ impl LlmAgent {
             }
         };
         let targets = self.transfer_targets(ctx);
-        let mut tools: Vec<ToolDeclaration> = self.tools.iter().map(|t| declaration(t.as_ref())).collect();
+        let mut tools = self.declarations.clone();
         if !targets.is_empty() {
             tools.push(Self::transfer_declaration(&targets));
         }
