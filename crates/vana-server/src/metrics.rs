@@ -492,7 +492,7 @@ pub struct MetricsSnapshot {
 }
 
 /// CPU seconds (user + system) of this process from `/proc/self/stat`.
-fn process_cpu_secs() -> f64 {
+pub fn process_cpu_secs() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
     // Fields after the command name (which may contain spaces) start after the last ')'.
     let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return 0.0 };
