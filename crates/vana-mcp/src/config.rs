@@ -310,15 +310,15 @@ fn validate(name: &str, c: &ServerConfig) -> Result<(), String> {
     }
 }
 
-/// Expands `${VAR}` and `${VAR:-default}` with `lookup`; names of unset variables without a
-/// default are pushed to `missing`.
+/// Expands `${VAR}` and `${VAR:-default}` with `lookup` (a default may itself hold `${...}`);
+/// names of unset variables without a default are pushed to `missing`.
 pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>, missing: &mut Vec<String>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else {
+        let Some(end) = closing_brace(after) else {
             out.push_str(&rest[start..]);
             return out;
         };
@@ -330,7 +330,7 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>, missing: &mut
         match lookup(var).filter(|v| !v.is_empty()) {
             Some(v) => out.push_str(&v),
             None => match default {
-                Some(d) => out.push_str(d),
+                Some(d) => out.push_str(&expand(d, lookup, missing)),
                 None => {
                     if !missing.iter().any(|m| m == var) {
                         missing.push(var.to_string());
@@ -342,6 +342,26 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>, missing: &mut
     }
     out.push_str(rest);
     out
+}
+
+/// Index of the `}` that closes a `${` whose body starts `text`, skipping nested `${...}`.
+fn closing_brace(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// A server's configuration with the environment applied: what to start or where to connect.
@@ -506,6 +526,13 @@ mod tests {
         let mut missing = Vec::new();
         assert_eq!(expand("x${A}y${B:-2}z${C}", &env, &mut missing), "x1y2z");
         assert_eq!(missing, vec!["C"]);
+        // A default naming another variable (config/mcp_servers.yaml's sqlite server does).
+        let env = |k: &str| (k == "HOME_DIR").then(|| "/h".to_string());
+        let mut missing = Vec::new();
+        assert_eq!(expand("${DB:-${HOME_DIR}/data/x.db}!", &env, &mut missing), "/h/data/x.db!");
+        let env = |k: &str| (k == "DB").then(|| "/set.db".to_string());
+        assert_eq!(expand("${DB:-${HOME_DIR}/data/x.db}", &env, &mut missing), "/set.db");
+        assert!(missing.is_empty(), "{missing:?}");
     }
 
     #[test]
