@@ -44,11 +44,7 @@ fn raise_fd_limit() {
 fn main() {
     raise_fd_limit();
     let args: Vec<String> = std::env::args().collect();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .global_queue_interval(std::env::var("GQI").ok().and_then(|v| v.parse().ok()).unwrap_or(61))
-        .build()
-        .expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     if args.get(1).map(String::as_str) == Some("--sse-client") {
         let (base, sessions) = (args[2].clone(), args[3].clone());
         rt.block_on(sse_client(base, sessions));
