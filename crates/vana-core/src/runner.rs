@@ -278,7 +278,7 @@ impl Runner {
         &self,
         user_id: &str,
         session_id: &str,
-        message: Content,
+        mut message: Content,
         stream: bool,
     ) -> Result<Invocation, RunError> {
         let guard = self.session_lock(session_id).await;
@@ -295,7 +295,9 @@ impl Runner {
             let ctx = self.root_context(shared.clone());
             let mut user_event = ctx.new_event("user");
             user_event.agent_path = String::new();
-            user_event.content = Some(Content { role: "user".into(), parts: message.parts.clone() });
+            // Only an attempt on a cached session may be retried, so only it needs a copy.
+            let parts = if from_cache { message.parts.clone() } else { std::mem::take(&mut message.parts) };
+            user_event.content = Some(Content { role: "user".into(), parts });
             match ctx.emit(user_event).await {
                 Ok(()) => break (shared, rx, ctx),
                 Err(e)

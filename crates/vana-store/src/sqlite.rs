@@ -53,8 +53,8 @@ pub struct SqliteStore {
 }
 
 /// What a write job left to do once its batch's transaction has ended: answer its caller with
-/// its own result, or with the commit's error when the batch could not be committed.
-type Reply = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+/// its own result, or with the commit's error (its text) when the batch could not be committed.
+type Reply = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// A unit of work for the writer thread.
 trait WriteJob: Send {
@@ -83,7 +83,7 @@ where
         let ok = out.is_ok();
         let reply: Reply = Box::new(move |commit| {
             let _ = answer.send(match commit {
-                Some(StoreError::Backend(msg)) if ok => Err(StoreError::Backend(msg.clone())),
+                Some(msg) if ok => Err(StoreError::Backend(msg.to_string())),
                 _ => out,
             });
         });
@@ -156,12 +156,9 @@ impl Writer {
 /// commit fails every write of the batch). One commit per batch instead of one per write
 /// writes each touched page to the WAL once per batch, and takes the write lock once.
 fn run_batch(conn: &mut Connection, batch: Vec<Job>) {
-    let exec = |conn: &Connection, stmt: &str| conn.prepare_cached(stmt).and_then(|mut s| s.execute([]));
+    let exec = exec_cached;
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
-        let msg = match sql("begin a write transaction", e) {
-            StoreError::Backend(msg) => msg,
-            other => other.to_string(),
-        };
+        let msg = sql_message("begin a write transaction", e);
         for job in batch {
             job.fail(StoreError::Backend(msg.clone()));
         }
@@ -191,13 +188,19 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>) {
             }
         }
     }
-    let committed = exec(conn, "COMMIT").map_err(|e| sql("commit", e));
+    let committed = exec(conn, "COMMIT").map_err(|e| sql_message("commit", e));
     if committed.is_err() && !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
     }
     for reply in replies {
-        reply(committed.as_ref().err());
+        reply(committed.as_ref().err().map(String::as_str));
     }
+}
+
+/// Runs a parameterless statement (transaction control) through the statement cache, so it is
+/// parsed once per connection rather than on every use.
+fn exec_cached(conn: &Connection, stmt: &str) -> rusqlite::Result<usize> {
+    conn.prepare_cached(stmt).and_then(|mut s| s.execute([]))
 }
 
 impl Drop for Writer {
@@ -436,6 +439,14 @@ pub(crate) fn sql(op: &str, e: rusqlite::Error) -> StoreError {
     StoreError::Backend(format!("SQLite {op} failed: {e}{hint}"))
 }
 
+/// The text of [`sql`]'s error (for answering several callers with one failure).
+fn sql_message(op: &str, e: rusqlite::Error) -> String {
+    match sql(op, e) {
+        StoreError::Backend(msg) => msg,
+        other => other.to_string(),
+    }
+}
+
 /// Prefixes an error with the database path.
 fn at_path(path: &Path, e: StoreError) -> StoreError {
     match e {
@@ -473,8 +484,7 @@ fn append_blocking(
     let next = expected + 1;
     let (next_i, expected_i) = (stored_version(next)?, stored_version(expected)?);
     // Atomic through the writer's per-job savepoint (see `run_batch`).
-    let tx: &Connection = conn;
-    let updated = tx
+    let updated = conn
         .prepare_cached(
             "UPDATE sessions SET version = ?1, updated_at = ?2 \
              WHERE id = ?3 AND app_name = ?4 AND user_id = ?5 AND version = ?6",
@@ -482,7 +492,7 @@ fn append_blocking(
         .and_then(|mut s| s.execute(params![next_i, now_secs(), id, app, user, expected_i]))
         .map_err(op)?;
     if updated == 0 {
-        let actual: Option<i64> = tx
+        let actual: Option<i64> = conn
             .prepare_cached("SELECT version FROM sessions WHERE id = ?1 AND app_name = ?2 AND user_id = ?3")
             .and_then(|mut s| s.query_row(params![id, app, user], |r| r.get(0)).optional())
             .map_err(op)?;
@@ -491,7 +501,7 @@ fn append_blocking(
             Some(v) => StoreError::Conflict { session: id.to_string(), expected, actual: version_of(v) },
         });
     }
-    tx.prepare_cached(
+    conn.prepare_cached(
         "INSERT INTO events (session_id, seq, event_id, invocation_id, author, timestamp, body) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
@@ -500,14 +510,14 @@ fn append_blocking(
     })
     .map_err(op)?;
     if let Some(delta) = ev.delta {
-        let stored: String = tx
+        let stored: String = conn
             .prepare_cached("SELECT state FROM sessions WHERE id = ?1")
             .and_then(|mut s| s.query_row([id], |r| r.get(0)))
             .map_err(op)?;
         let mut state: JsonMap = serde_json::from_str(&stored).map_err(|e| corrupt("state", id, e))?;
         apply_state_delta(&mut state, &delta, true);
         let text = serde_json::to_string(&state).map_err(|e| unserializable("state", e))?;
-        tx.prepare_cached("UPDATE sessions SET state = ?1 WHERE id = ?2")
+        conn.prepare_cached("UPDATE sessions SET state = ?1 WHERE id = ?2")
             .and_then(|mut s| s.execute(params![text, id]))
             .map_err(op)?;
     }
@@ -526,12 +536,12 @@ fn get_blocking(
     // the writer thread, an in-memory store's reads already run inside its transaction).
     let own_tx = conn.is_autocommit();
     if own_tx {
-        conn.prepare_cached("BEGIN").and_then(|mut s| s.execute([])).map_err(op)?;
+        exec_cached(conn, "BEGIN").map_err(op)?;
     }
     let out = read_session(conn, app, user, id, window);
     if own_tx {
         // A read-only transaction: ending it cannot lose anything.
-        let _ = conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([]));
+        let _ = exec_cached(conn, "COMMIT");
     }
     out
 }
@@ -544,8 +554,7 @@ fn read_session(
     window: EventWindow,
 ) -> R<Option<Session>> {
     let op = |e| sql("load session", e);
-    let tx = conn;
-    let row = tx
+    let row = conn
         .prepare_cached(
             "SELECT state, version, created_at, updated_at FROM sessions \
              WHERE id = ?1 AND app_name = ?2 AND user_id = ?3",
@@ -564,7 +573,7 @@ fn read_session(
     let (after, upto) = window_bounds(version, window);
     let mut events = Vec::with_capacity((upto - after).min(1024) as usize);
     if upto > after {
-        let mut stmt = tx
+        let mut stmt = conn
             .prepare_cached(
                 "SELECT body FROM events WHERE session_id = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
             )

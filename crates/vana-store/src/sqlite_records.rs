@@ -3,7 +3,7 @@
 use crate::sqlite::sql;
 use crate::SqliteStore;
 use async_trait::async_trait;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use rusqlite::{params, params_from_iter, OptionalExtension};
 use vana_core::audit::{
     ApiKeyRecord, Artifact, ArtifactScope, ArtifactStore, AuditQuery, AuditRecord, AuditStore, KeyStore,
 };
@@ -25,9 +25,8 @@ impl AuditStore for SqliteStore {
         self.write(move |conn| {
             let op = |e| sql("append audit records", e);
             // Atomic through the writer's per-job savepoint.
-            let tx: &Connection = conn;
             {
-                let mut st = tx
+                let mut st = conn
                     .prepare_cached(
                         "INSERT INTO audit (time, kind, user_id, agent, session_id, summary, data) \
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -185,8 +184,7 @@ impl ArtifactStore for SqliteStore {
         self.write(move |conn| {
             let op = |e| sql("save artifact", e);
             // Atomic through the writer's per-job savepoint.
-            let tx: &Connection = conn;
-            let owned: Option<i64> = tx
+            let owned: Option<i64> = conn
                 .query_row(
                     "SELECT 1 FROM sessions WHERE id = ?1 AND app_name = ?2 AND user_id = ?3",
                     params![session, app, user],
@@ -197,14 +195,14 @@ impl ArtifactStore for SqliteStore {
             if owned.is_none() {
                 return Err(StoreError::NotFound(session));
             }
-            let next: i64 = tx
+            let next: i64 = conn
                 .query_row(
                     "SELECT COALESCE(MAX(version) + 1, 0) FROM artifacts WHERE session_id = ?1 AND name = ?2",
                     params![session, name],
                     |r| r.get(0),
                 )
                 .map_err(op)?;
-            tx.execute(
+            conn.execute(
                 "INSERT INTO artifacts (session_id, name, version, app_name, user_id, mime_type, data, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![session, name, next, app, user, mime, data, now_secs()],
