@@ -9,6 +9,8 @@
 //! 2. `wrk -t2 -c200 -d10s`: `/healthz` (baseline: same server, same load, no agent) then
 //!    `/run` on 2,000 sessions, each after a 3 s warm-up run that is reported but not counted;
 //!    requests/s, p50/p90/p99 and server CPU per request of both, and p99 added latency.
+//! 3. The same load on an agent whose scripted model answers after 100 ms, as a fast hosted
+//!    model would: the latency the server adds is the request's latency less the model's.
 //!
 //! Run: `scripts/setup-server.sh && cargo bench -p vana-server --bench load`.
 
@@ -29,6 +31,8 @@ const RUN_SESSIONS: usize = 2000;
 const CONNECTIONS: usize = 200;
 const WRK_SECS: u64 = 10;
 const WARMUP_SECS: u64 = 3;
+/// Phase 3's model latency: a fast hosted model's time to answer a short turn.
+const MODEL_MS: u64 = 100;
 
 fn raise_fd_limit() {
     // SAFETY: plain libc calls on a local struct.
@@ -66,6 +70,13 @@ async fn run() {
         "name: research\ndescription: slow streaming agent for the benchmark\ninstruction: answer\nmodel: bench-slow\n",
     )
     .unwrap();
+    // `bench_llm` stands for an agent on a real model: it answers after MODEL_MS, so phase 3
+    // measures what the server adds on top of the model.
+    std::fs::write(
+        dir.join("agents/bench_llm.yaml"),
+        "name: bench_llm\ndescription: agent whose model answers after a fixed delay\ninstruction: answer\nmodel: bench-llm\n",
+    )
+    .unwrap();
     let mut config = Config::default();
     config.store.url = format!("sqlite://{}", dir.join("vana.db").display());
     config.agents.dir = dir.join("agents").display().to_string();
@@ -95,6 +106,15 @@ async fn run() {
         app,
     );
     app.models.register("bench-slow", Arc::new(slow_tx));
+    app.models.register(
+        "bench-llm",
+        Arc::new(ScriptedModel::repeating(
+            "bench-llm",
+            vec![ScriptedTurn::text("ok, done")
+                .with_usage(10, 3)
+                .with_delay(Duration::from_millis(MODEL_MS))],
+        )),
+    );
     tokio::spawn(async move { vana_server::serve(app, listener, options).await.expect("serve") });
     let http = reqwest::Client::new();
     for _ in 0..100 {
@@ -158,35 +178,7 @@ async fn run() {
     println!("  server RSS while streams open (max sampled): {:.1} MB; peak RSS (VmHWM): {:.1} MB; target < 300 MB", peak_rss.load(Ordering::Relaxed) as f64 / 1e6, hwm as f64 / 1e6);
 
     // ---- Phase 2: /run with 200 concurrent clients, /healthz baseline.
-    let mut run_ids = Vec::with_capacity(RUN_SESSIONS);
-    for i in 0..RUN_SESSIONS {
-        let user = format!("u{}", i % 50);
-        let s = store.create_session("code_execution", &user, None, Default::default()).await.unwrap();
-        run_ids.push((user, s.id));
-    }
-    let lua = dir.join("run.lua");
-    let list: Vec<String> = run_ids.iter().map(|(u, s)| format!("{{\"{u}\",\"{s}\"}}")).collect();
-    std::fs::write(
-        &lua,
-        format!(
-            r#"local sessions = {{{}}}
-local counter = 0
-local offset = 0
-local threads = 0
-function setup(thread) thread:set("offset", threads * 1000); threads = threads + 1 end
-function init(args) counter = 0 end
-function request()
-  counter = counter + 1
-  local s = sessions[((offset + counter) % #sessions) + 1]
-  local body = '{{"appName":"code_execution","userId":"' .. s[1] .. '","sessionId":"' .. s[2] .. '","newMessage":{{"role":"user","parts":[{{"text":"hello"}}]}}}}'
-  return wrk.format("POST", "/run", {{["Content-Type"]="application/json"}}, body)
-end
-function response(status, headers, body) if status ~= 200 then errors_seen = (errors_seen or 0) + 1 end end
-"#,
-            list.join(",")
-        ),
-    )
-    .unwrap();
+    let lua = run_script(&store, &dir, "code_execution").await;
     // Warm-up (not counted): the first run on each session reads it from the store; the
     // measured phase is the steady state, where hot sessions are served from memory.
     wrk(&base, "/healthz", None, WARMUP_SECS);
@@ -213,6 +205,23 @@ function response(status, headers, body) if status ~= 200 then errors_seen = (er
         cpu_us(&runs)
     );
     println!("  p99 added latency of /run over /healthz: {:.2} ms (target < 50 ms); throughput ratio /run : /healthz = {:.3}", runs.p99 - health.p99, runs.rps / health.rps.max(1.0));
+
+    // ---- Phase 3: the same load on an agent whose model takes MODEL_MS to answer.
+    let lua = run_script(&store, &dir, "bench_llm").await;
+    wrk(&base, "/run", Some(&lua), WARMUP_SECS);
+    let llm = wrk(&base, "/run", Some(&lua), WRK_SECS);
+    let added = |v: f64| v - MODEL_MS as f64;
+    println!("\nwrk -t2 -c{CONNECTIONS} -d{WRK_SECS}s, scripted model answering after {MODEL_MS} ms (after a {WARMUP_SECS} s warm-up):");
+    println!(
+        "  /run             : {:>8.0} req/s  p50 {:>7.2} ms  p90 {:>7.2} ms  p99 {:>7.2} ms  non-2xx {}  server CPU {:.0} us/request",
+        llm.rps, llm.p50, llm.p90, llm.p99, llm.non2xx, cpu_us(&llm)
+    );
+    println!(
+        "  added latency (minus the model's {MODEL_MS} ms): p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms (target < 50 ms)",
+        added(llm.p50),
+        added(llm.p90),
+        added(llm.p99)
+    );
     let check: Value = http.get(format!("{base}/api/dashboard")).send().await.unwrap().json().await.unwrap();
     let ce = check["metrics"]["agents"]
         .as_array()
@@ -228,6 +237,44 @@ function response(status, headers, body) if status ~= 200 then errors_seen = (er
     let (_, hwm) = vana_server::metrics::rss_bytes();
     println!("  server peak RSS (VmHWM) after all phases: {:.1} MB", hwm as f64 / 1e6);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Creates [`RUN_SESSIONS`] sessions of `app` (over 50 users) and writes the wrk script that
+/// posts one `/run` after another to them, round robin (the two wrk threads start 1,000 apart).
+async fn run_script(
+    store: &Arc<dyn vana_core::SessionStore>,
+    dir: &std::path::Path,
+    app: &str,
+) -> std::path::PathBuf {
+    let mut list = Vec::with_capacity(RUN_SESSIONS);
+    for i in 0..RUN_SESSIONS {
+        let user = format!("u{}", i % 50);
+        let s = store.create_session(app, &user, None, Default::default()).await.unwrap();
+        list.push(format!("{{\"{user}\",\"{}\"}}", s.id));
+    }
+    let lua = dir.join(format!("run-{app}.lua"));
+    std::fs::write(
+        &lua,
+        format!(
+            r#"local sessions = {{{}}}
+local counter = 0
+local offset = 0
+local threads = 0
+function setup(thread) thread:set("offset", threads * 1000); threads = threads + 1 end
+function init(args) counter = 0 end
+function request()
+  counter = counter + 1
+  local s = sessions[((offset + counter) % #sessions) + 1]
+  local body = '{{"appName":"{app}","userId":"' .. s[1] .. '","sessionId":"' .. s[2] .. '","newMessage":{{"role":"user","parts":[{{"text":"hello"}}]}}}}'
+  return wrk.format("POST", "/run", {{["Content-Type"]="application/json"}}, body)
+end
+function response(status, headers, body) if status ~= 200 then errors_seen = (errors_seen or 0) + 1 end end
+"#,
+            list.join(",")
+        ),
+    )
+    .unwrap();
+    lua
 }
 
 struct WrkResult {

@@ -7,7 +7,7 @@
 //! threads and long tails at 200 concurrent clients). Reads run on the blocking pool, at most
 //! [`MAX_READERS`] at once, on a small pool of reader connections that WAL lets run alongside
 //! the writer. The writer commits the jobs queued at once in one transaction (group commit).
-//! A background thread checkpoints the WAL so appends do not pay for it.
+//! A background thread checkpoints the WAL so appends do not pay for it (see [`Checkpointer`]).
 
 use crate::common::{
     corrupt, delta_persists, parse_status, persisted_state, refuse_partial, status_name, stored_version,
@@ -17,6 +17,7 @@ use crate::schema::{latest, SQLITE_MIGRATIONS};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use vana_core::event::{new_id, now_secs};
@@ -36,7 +37,11 @@ const MAX_BATCH: usize = 256;
 /// Prepared statements cached per connection.
 const STATEMENT_CACHE: usize = 32;
 /// How often the background thread copies the WAL back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// WAL length (pages) from which the checkpointer works to restart the WAL from its beginning.
+const RESTART_PAGES: i64 = 4096;
+/// Pages the writer may be left to copy itself when it finishes a restart.
+const FINISH_PAGES: i64 = 512;
 /// WAL size (pages) at which the writer checkpoints itself if the background thread lags.
 const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
 
@@ -107,6 +112,10 @@ struct Inner {
     _checkpointer: Option<Checkpointer>,
 }
 
+/// Set by the checkpointer when the WAL is long and almost all of it is copied back: the
+/// writer then copies the rest between two batches, so its next transaction restarts the WAL.
+type FinishRequest = Arc<AtomicBool>;
+
 /// The thread that owns the writer connection and runs write jobs in arrival order; stopped
 /// and joined on drop (so the file is closed when the store is gone).
 struct Writer {
@@ -115,7 +124,7 @@ struct Writer {
 }
 
 impl Writer {
-    fn start(mut conn: Connection) -> R<Self> {
+    fn start(mut conn: Connection, finish: FinishRequest) -> R<Self> {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("vana-sqlite-writer".into())
@@ -129,6 +138,11 @@ impl Writer {
                         }
                     }
                     run_batch(&mut conn, batch);
+                    if finish.swap(false, Ordering::Relaxed) {
+                        if let Err(e) = checkpoint(&conn) {
+                            tracing::debug!("SQLite WAL checkpoint by the writer skipped: {e}");
+                        }
+                    }
                 }
             })
             .map_err(|e| StoreError::Backend(format!("cannot start the SQLite writer thread: {e}")))?;
@@ -215,30 +229,77 @@ impl Drop for Writer {
 }
 
 /// A thread that checkpoints the WAL periodically; stopped and joined on drop.
+///
+/// A PASSIVE checkpoint copies WAL pages into the database file and fsyncs it without
+/// blocking the writer. But the WAL only restarts from its beginning when a write transaction
+/// starts with every page copied, which under a steady stream of batches never happens by
+/// itself: the WAL then grows until the writer's own auto-checkpoint copies thousands of pages
+/// and fsyncs inside a commit (a ~100 ms stall for every client). So once the WAL is longer
+/// than [`RESTART_PAGES`], this thread checkpoints again at once until a round finds at most
+/// [`FINISH_PAGES`] new pages, then asks the writer to copy the last few between two batches
+/// (a millisecond or so); its next transaction restarts the WAL.
 struct Checkpointer {
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Checkpointer {
-    fn start(path: &Path) -> R<Self> {
+    fn start(path: &Path, finish: FinishRequest) -> R<Self> {
         let conn = open_connection(path, true)?;
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("vana-sqlite-checkpoint".into())
             .spawn(move || {
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                    stopped.recv_timeout(CHECKPOINT_EVERY)
-                {
-                    // PASSIVE never blocks the writer; a failure (e.g. busy) is retried next tick.
-                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                        tracing::debug!("SQLite WAL checkpoint skipped: {e}");
+                let (mut wait, mut previous) = (CHECKPOINT_EVERY, 0);
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
+                    wait = CHECKPOINT_EVERY;
+                    match checkpoint(&conn) {
+                        Ok((wal, copied)) => {
+                            match after_round(wal, copied, wal - previous) {
+                                Next::Sleep => {}
+                                Next::Again => wait = Duration::ZERO,
+                                Next::Finish => finish.store(true, Ordering::Relaxed),
+                            }
+                            previous = wal;
+                        }
+                        // PASSIVE never blocks the writer; a failure (e.g. busy) is retried next tick.
+                        Err(e) => tracing::debug!("SQLite WAL checkpoint skipped: {e}"),
                     }
                 }
             })
             .map_err(|e| StoreError::Backend(format!("cannot start the SQLite checkpoint thread: {e}")))?;
         Ok(Checkpointer { stop: Some(stop), thread: Some(thread) })
     }
+}
+
+/// What the checkpointer does after a round.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// Wait for the next tick.
+    Sleep,
+    /// Checkpoint again at once: the WAL is long and the round left many new pages.
+    Again,
+    /// Ask the writer to copy the few pages left, so the WAL restarts.
+    Finish,
+}
+
+/// The decision after a round that found a WAL of `wal` pages, left `copied` of them copied
+/// back, and saw `new` pages appended since the previous round began (negative after a restart).
+fn after_round(wal: i64, copied: i64, new: i64) -> Next {
+    // A reader still on an old snapshot keeps pages from being copied: nothing to finish yet.
+    if wal < RESTART_PAGES || copied < wal {
+        Next::Sleep
+    } else if (0..=FINISH_PAGES).contains(&new) {
+        Next::Finish
+    } else {
+        Next::Again
+    }
+}
+
+/// Runs a PASSIVE checkpoint; returns the WAL's length and how much of it is now copied back
+/// into the database file (pages).
+fn checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(1)?, r.get(2)?)))
 }
 
 impl Drop for Checkpointer {
@@ -271,10 +332,11 @@ impl SqliteStore {
         }
         let mut writer = open_connection(&path, false)?;
         migrate(&mut writer).map_err(|e| at_path(&path, e))?;
-        let checkpointer = Checkpointer::start(&path)?;
+        let finish = FinishRequest::default();
+        let checkpointer = Checkpointer::start(&path, finish.clone())?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
-                writer: Writer::start(writer)?,
+                writer: Writer::start(writer, finish)?,
                 readers: Mutex::new(Vec::new()),
                 read_slots: tokio::sync::Semaphore::new(MAX_READERS),
                 path: Some(path),
@@ -290,7 +352,7 @@ impl SqliteStore {
         migrate(&mut writer)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
-                writer: Writer::start(writer)?,
+                writer: Writer::start(writer, FinishRequest::default())?,
                 readers: Mutex::new(Vec::new()),
                 read_slots: tokio::sync::Semaphore::new(MAX_READERS),
                 path: None,
@@ -756,6 +818,23 @@ impl SessionStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The checkpointer leaves a short WAL alone, catches up at once while a long one keeps
+    /// growing, hands the last few pages to the writer, and waits while a reader pins pages.
+    #[test]
+    fn the_checkpointer_works_a_long_wal_down_to_a_restart() {
+        assert_eq!(after_round(RESTART_PAGES - 1, RESTART_PAGES - 1, 3000), Next::Sleep);
+        assert_eq!(after_round(9000, 9000, 9000), Next::Again, "first round over a long WAL");
+        assert_eq!(after_round(9000, 9000, FINISH_PAGES + 1), Next::Again);
+        assert_eq!(after_round(9000, 9000, FINISH_PAGES), Next::Finish);
+        assert_eq!(after_round(9000, 9000, 0), Next::Finish, "an idle long WAL restarts on the next write");
+        assert_eq!(
+            after_round(5000, 5000, -4000),
+            Next::Again,
+            "restarted and long again: not yet caught up"
+        );
+        assert_eq!(after_round(9000, 7000, 10), Next::Sleep, "a reader's snapshot pins pages");
+    }
 
     /// Jobs queued together commit together, and a job that fails or panics is undone alone:
     /// its caller gets its error, the others' writes are kept.
