@@ -54,7 +54,7 @@ impl Model for Instant2 {
     }
     async fn generate(
         &self,
-        _req: LlmRequest,
+        _req: std::sync::Arc<LlmRequest>,
         _stream: bool,
     ) -> Result<vana_core::LlmResponseStream, vana_core::ModelError> {
         let i = self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -130,7 +130,7 @@ async fn bare(
     e.content = Some(Content::user_text("add 1 and 2"));
     *version = store.append_event("vana", "u", session, *version, &e).await.unwrap();
     for _ in 0..2 {
-        let mut s = model.generate(LlmRequest::default(), false).await.unwrap();
+        let mut s = model.generate(LlmRequest::default().into(), false).await.unwrap();
         while let Some(r) = s.next().await {
             let r = r.unwrap();
             let mut e = Event::new("i", "vana");

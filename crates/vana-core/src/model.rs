@@ -169,8 +169,11 @@ pub trait Model: Send + Sync {
     fn name(&self) -> &str;
 
     /// Sends the request. With `stream = true`, yields partial text/tool-call chunks before the
-    /// final response; with `stream = false`, yields exactly one final response.
-    async fn generate(&self, request: LlmRequest, stream: bool) -> Result<LlmResponseStream, ModelError>;
+    /// final response; with `stream = false`, yields exactly one final response. The request
+    /// is shared: wrappers (retries, fallbacks, routing) pass it on without copying the
+    /// conversation.
+    async fn generate(&self, request: Arc<LlmRequest>, stream: bool)
+        -> Result<LlmResponseStream, ModelError>;
 }
 
 /// Turns a model string from an agent's YAML or the config into a usable model.

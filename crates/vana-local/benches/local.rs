@@ -162,7 +162,7 @@ async fn generate(model: &LocalModel, text: String, max_tokens: u32) {
         config: GenerationConfig { max_output_tokens: Some(max_tokens), ..Default::default() },
         ..Default::default()
     };
-    let mut stream = model.generate(request, false).await.expect("generate");
+    let mut stream = model.generate(request.into(), false).await.expect("generate");
     while let Some(r) = stream.next().await {
         r.expect("response");
     }

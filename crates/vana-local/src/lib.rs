@@ -353,7 +353,11 @@ impl Model for LocalModel {
         &self.name
     }
 
-    async fn generate(&self, request: LlmRequest, stream: bool) -> Result<LlmResponseStream, ModelError> {
+    async fn generate(
+        &self,
+        request: Arc<LlmRequest>,
+        stream: bool,
+    ) -> Result<LlmResponseStream, ModelError> {
         let job = self.job(&request, stream);
         let model = self.name.clone();
         let rx = self.engine.submit(job).await?;

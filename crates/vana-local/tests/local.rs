@@ -37,7 +37,7 @@ async fn run(
     request: LlmRequest,
     stream: bool,
 ) -> Result<(Vec<LlmResponse>, LlmResponse), ModelError> {
-    let mut responses = model.generate(request, stream).await?;
+    let mut responses = model.generate(request.into(), stream).await?;
     let mut partials = Vec::new();
     let mut last = None;
     while let Some(r) = responses.next().await {
@@ -241,7 +241,7 @@ async fn auto_tool_choice_gives_text_or_a_valid_call() {
 async fn context_overflow_is_an_error() {
     let model = smol();
     let huge = "hello world ".repeat(model.info().n_ctx as usize);
-    let err = match model.generate(request(&huge, 8, 0.0), true).await {
+    let err = match model.generate(request(&huge, 8, 0.0).into(), true).await {
         Err(e) => e,
         Ok(_) => panic!("a prompt larger than the context window must fail"),
     };
@@ -262,8 +262,10 @@ async fn context_overflow_is_an_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_stream_stops_generation() {
     let model = smol().with_seed(7);
-    let mut responses =
-        model.generate(request("Write a very long story about the sea.", 400, 0.9), true).await.unwrap();
+    let mut responses = model
+        .generate(request("Write a very long story about the sea.", 400, 0.9).into(), true)
+        .await
+        .unwrap();
     let first = responses.next().await.unwrap().unwrap();
     assert!(first.partial);
     drop(responses);

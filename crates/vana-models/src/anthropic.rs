@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use vana_core::{
     Content, FunctionCall, LlmRequest, LlmResponse, LlmResponseStream, Model, ModelError, UsageMetadata,
 };
@@ -71,7 +72,11 @@ impl Model for AnthropicModel {
         &self.endpoint.name
     }
 
-    async fn generate(&self, request: LlmRequest, stream: bool) -> Result<LlmResponseStream, ModelError> {
+    async fn generate(
+        &self,
+        request: Arc<LlmRequest>,
+        stream: bool,
+    ) -> Result<LlmResponseStream, ModelError> {
         let ep = &self.endpoint;
         let url = join_url(&ep.base_url, "v1/messages");
         let mut headers = vec![("anthropic-version", ANTHROPIC_VERSION.to_string())];

@@ -136,7 +136,11 @@ impl Model for GeminiModel {
         &self.endpoint.name
     }
 
-    async fn generate(&self, request: LlmRequest, stream: bool) -> Result<LlmResponseStream, ModelError> {
+    async fn generate(
+        &self,
+        request: Arc<LlmRequest>,
+        stream: bool,
+    ) -> Result<LlmResponseStream, ModelError> {
         let ep = &self.endpoint;
         let action = if stream { "streamGenerateContent?alt=sse" } else { "generateContent" };
         let url = join_url(&ep.base_url, &format!("models/{}:{action}", ep.model_id));

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use vana_core::{
     Content, FunctionCall, LlmRequest, LlmResponse, LlmResponseStream, Model, ModelError, UsageMetadata,
 };
@@ -72,7 +73,11 @@ impl Model for OpenAiModel {
         &self.endpoint.name
     }
 
-    async fn generate(&self, request: LlmRequest, stream: bool) -> Result<LlmResponseStream, ModelError> {
+    async fn generate(
+        &self,
+        request: Arc<LlmRequest>,
+        stream: bool,
+    ) -> Result<LlmResponseStream, ModelError> {
         let ep = &self.endpoint;
         let url = join_url(&ep.base_url, "chat/completions");
         let body = self.request_body(&request, stream);

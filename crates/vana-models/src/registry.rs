@@ -424,7 +424,11 @@ impl Model for UnconfiguredModel {
         &self.name
     }
 
-    async fn generate(&self, _request: LlmRequest, _stream: bool) -> Result<LlmResponseStream, ModelError> {
+    async fn generate(
+        &self,
+        _request: Arc<LlmRequest>,
+        _stream: bool,
+    ) -> Result<LlmResponseStream, ModelError> {
         Err(ModelError::NotConfigured(self.message.clone()))
     }
 }

@@ -77,7 +77,7 @@ impl ResilientModel {
     /// output can be retried.
     async fn attempt(
         model: &dyn Model,
-        request: LlmRequest,
+        request: Arc<LlmRequest>,
         stream: bool,
     ) -> Result<LlmResponseStream, ModelError> {
         let mut s = model.generate(request, stream).await?;
@@ -105,7 +105,11 @@ impl Model for ResilientModel {
         self.models[0].name()
     }
 
-    async fn generate(&self, request: LlmRequest, stream: bool) -> Result<LlmResponseStream, ModelError> {
+    async fn generate(
+        &self,
+        request: Arc<LlmRequest>,
+        stream: bool,
+    ) -> Result<LlmResponseStream, ModelError> {
         let mut failures: Vec<Failure> = Vec::new();
         for (i, model) in self.models.iter().enumerate() {
             let mut attempt = 1;

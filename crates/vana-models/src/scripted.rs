@@ -303,7 +303,7 @@ const MAX_RECORDED: usize = 1000;
 #[derive(Debug, Default)]
 struct State {
     mode: Mode,
-    requests: std::collections::VecDeque<LlmRequest>,
+    requests: std::collections::VecDeque<Arc<LlmRequest>>,
     calls: usize,
 }
 
@@ -351,7 +351,7 @@ impl ScriptedModel {
 
     /// The requests received so far (the most recent 1,000), oldest first.
     pub fn requests(&self) -> Vec<LlmRequest> {
-        self.lock().requests.iter().cloned().collect()
+        self.lock().requests.iter().map(|r| LlmRequest::clone(r)).collect()
     }
 
     /// Turns not yet played (a repeating script always reports its length, echo reports 0).
@@ -375,7 +375,7 @@ impl ScriptedModel {
     }
 
     /// Records the request and takes the next turn.
-    fn next_turn(&self, request: LlmRequest) -> Result<ScriptedTurn, ModelError> {
+    fn next_turn(&self, request: Arc<LlmRequest>) -> Result<ScriptedTurn, ModelError> {
         let mut state = self.lock();
         let last_user = request
             .contents
@@ -444,7 +444,11 @@ impl Model for ScriptedModel {
         &self.name
     }
 
-    async fn generate(&self, request: LlmRequest, stream: bool) -> Result<LlmResponseStream, ModelError> {
+    async fn generate(
+        &self,
+        request: Arc<LlmRequest>,
+        stream: bool,
+    ) -> Result<LlmResponseStream, ModelError> {
         let turn = self.next_turn(request)?;
         if turn.delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(turn.delay_ms)).await;

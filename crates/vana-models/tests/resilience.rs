@@ -153,7 +153,7 @@ impl Model for FailsMidStream {
     fn name(&self) -> &str {
         "mid-stream"
     }
-    async fn generate(&self, _req: LlmRequest, _stream: bool) -> Result<LlmResponseStream, ModelError> {
+    async fn generate(&self, _req: Arc<LlmRequest>, _stream: bool) -> Result<LlmResponseStream, ModelError> {
         self.0.fetch_add(1, Ordering::SeqCst);
         let items = vec![
             Ok(vana_core::LlmResponse {
@@ -181,7 +181,7 @@ async fn errors_after_the_first_chunk_pass_through() {
         max_backoff: Duration::from_millis(5),
     };
     let model = ResilientModel::new(vec![flaky.clone(), Arc::new(fallback.clone())], policy).unwrap();
-    let mut s = model.generate(ask("hi"), true).await.unwrap();
+    let mut s = model.generate(ask("hi").into(), true).await.unwrap();
     assert!(s.next().await.unwrap().unwrap().partial);
     assert!(matches!(s.next().await.unwrap(), Err(ModelError::Server { status: 502, .. })));
     assert!(s.next().await.is_none());

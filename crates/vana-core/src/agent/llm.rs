@@ -301,7 +301,7 @@ impl LlmAgent {
         let stream = ctx.streaming();
         let result = tokio::select! {
             r = async {
-                let mut s = self.model.generate(request, stream).await?;
+                let mut s = self.model.generate(Arc::new(request), stream).await?;
                 let mut last = None;
                 while let Some(chunk) = s.next().await {
                     let chunk = chunk?;

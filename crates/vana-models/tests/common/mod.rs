@@ -96,7 +96,7 @@ pub async fn run(
     req: LlmRequest,
     stream: bool,
 ) -> Result<(Vec<LlmResponse>, LlmResponse), ModelError> {
-    let mut s = model.generate(req, stream).await?;
+    let mut s = model.generate(req.into(), stream).await?;
     let mut items = Vec::new();
     while let Some(item) = s.next().await {
         items.push(item?);
