@@ -170,7 +170,7 @@ pub trait Model: Send + Sync {
 
     /// Sends the request. With `stream = true`, yields partial text/tool-call chunks before the
     /// final response; with `stream = false`, yields exactly one final response. The request
-    /// is shared: wrappers (retries, fallbacks, routing) pass it on without copying the
+    /// is shared: wrappers (retries, fallbacks) and recorders keep or pass it on without copying the
     /// conversation.
     async fn generate(&self, request: Arc<LlmRequest>, stream: bool)
         -> Result<LlmResponseStream, ModelError>;
