@@ -170,8 +170,8 @@ pub trait Model: Send + Sync {
 
     /// Sends the request. With `stream = true`, yields partial text/tool-call chunks before the
     /// final response; with `stream = false`, yields exactly one final response. The request
-    /// is shared: wrappers (retries, fallbacks) and recorders keep or pass it on without copying the
-    /// conversation.
+    /// is shared: wrappers (retries, fallbacks) and recorders pass it on or keep it without
+    /// copying the conversation.
     async fn generate(&self, request: Arc<LlmRequest>, stream: bool)
         -> Result<LlmResponseStream, ModelError>;
 }
