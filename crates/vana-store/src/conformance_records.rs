@@ -1,8 +1,8 @@
-//! Conformance suite for the audit log, API keys and artifacts ([`Stores`]): each check
+//! Conformance suite for the audit log, API keys, browser logins and artifacts ([`Stores`]): each check
 //! panics with a message naming what went wrong. Checks use fresh random names, so they can
 //! share one database; [`run_all`] runs them all.
 
-use crate::Stores;
+use crate::{LoginRecord, Stores};
 use serde_json::json;
 use vana_core::audit::{ApiKeyRecord, ArtifactScope, AuditQuery, AuditRecord};
 use vana_core::event::{new_id, now_secs};
@@ -14,6 +14,8 @@ pub async fn run_all(stores: &Stores) {
     audit_append_and_search(stores).await;
     eprintln!("conformance: keys_create_get_list_revoke");
     keys_create_get_list_revoke(stores).await;
+    eprintln!("conformance: logins_expire_and_end_with_their_key");
+    logins_expire_and_end_with_their_key(stores).await;
     eprintln!("conformance: artifacts_versions_and_isolation");
     artifacts_versions_and_isolation(stores).await;
 }
@@ -124,6 +126,57 @@ pub async fn keys_create_get_list_revoke(stores: &Stores) {
     assert!(got.revoked_at.is_some(), "[keys] revoked_at must be set");
     stores.keys.key_create(&dup).await.unwrap_or_else(|e| panic!("[keys] name reuse after revoke: {e}"));
     assert!(stores.keys.key_revoke(&dup.id).await.unwrap(), "[keys] revoke by id must succeed");
+}
+
+/// A login is found by its token hash while it has not expired and its key is active;
+/// revoking the key ends it at once (and forgets it), logout forgets it, and storing a new
+/// login forgets the expired ones.
+pub async fn logins_expire_and_end_with_their_key(stores: &Stores) {
+    let tag = new_id().replace('-', "");
+    let key = ApiKeyRecord {
+        id: format!("k{tag}"),
+        name: format!("login{tag}"),
+        user_id: "alice".into(),
+        hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        created_at: now_secs(),
+        revoked_at: None,
+    };
+    stores.keys.key_create(&key).await.unwrap_or_else(|e| panic!("[logins] create key failed: {e}"));
+    let now = now_secs();
+    let login = |n: &str, expires_at: f64| LoginRecord {
+        token_hash: format!("{n}{tag}"),
+        key_id: key.id.clone(),
+        user_id: "alice".into(),
+        created_at: now,
+        expires_at,
+    };
+    let (a, b, old) = (login("a", now + 3600.0), login("b", now + 3600.0), login("old", now - 1.0));
+    for l in [&old, &a, &b] {
+        stores.logins.login_create(l).await.unwrap_or_else(|e| panic!("[logins] create failed: {e}"));
+    }
+    let get = |h: String, at: f64| async move {
+        stores.logins.login_get(&h, at).await.unwrap_or_else(|e| panic!("[logins] get failed: {e}"))
+    };
+    assert_eq!(get(a.token_hash.clone(), now).await.as_ref(), Some(&a), "[logins] a live login is found");
+    assert_eq!(get(format!("nope{tag}"), now).await, None, "[logins] an unknown hash finds nothing");
+    assert_eq!(get(a.token_hash.clone(), now + 3600.0).await, None, "[logins] an expired login is refused");
+    assert_eq!(
+        get(old.token_hash.clone(), now - 10.0).await,
+        None,
+        "[logins] logins expired at creation are forgotten"
+    );
+    assert!(stores.logins.login_delete(&b.token_hash).await.unwrap(), "[logins] logout forgets the login");
+    assert!(
+        !stores.logins.login_delete(&b.token_hash).await.unwrap(),
+        "[logins] a second logout reports false"
+    );
+    assert_eq!(get(b.token_hash.clone(), now).await, None, "[logins] a logged-out login is refused");
+    assert!(stores.keys.key_revoke(&key.name).await.unwrap(), "[logins] revoke the key");
+    assert_eq!(get(a.token_hash.clone(), now).await, None, "[logins] revoking the key ends its logins");
+    assert!(
+        !stores.logins.login_delete(&a.token_hash).await.unwrap(),
+        "[logins] revoking forgets the key's logins"
+    );
 }
 
 /// Artifact versions count from 0; reads are scoped to app, user and session; deleting the

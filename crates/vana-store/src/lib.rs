@@ -11,6 +11,7 @@
 mod common;
 pub mod conformance;
 pub mod conformance_records;
+mod logins;
 mod open;
 mod postgres;
 mod postgres_records;
@@ -20,6 +21,7 @@ mod sqlite;
 mod sqlite_records;
 mod stores;
 
+pub use logins::{LoginRecord, LoginStore};
 pub use open::{open, StoreUrl, ACCEPTED_URLS};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

@@ -1,5 +1,7 @@
-//! The audit log (tsvector full-text search), API keys and artifacts on PostgreSQL.
+//! The audit log (tsvector full-text search), API keys, browser logins and artifacts on
+//! PostgreSQL.
 
+use crate::logins::{LoginRecord, LoginStore};
 use crate::postgres::pg;
 use crate::PostgresStore;
 use async_trait::async_trait;
@@ -148,14 +150,72 @@ impl KeyStore for PostgresStore {
     }
 
     async fn key_revoke(&self, name_or_id: &str) -> R<bool> {
-        let client = self.client().await?;
-        let n = client
-            .execute(
-                "UPDATE api_keys SET revoked_at = $1 WHERE (name = $2 OR id = $2) AND revoked_at IS NULL",
+        let mut client = self.client().await?;
+        let op = |e| pg("revoke API key", e);
+        // One transaction: the key and its logins go together.
+        let tx = client.transaction().await.map_err(op)?;
+        let rows = tx
+            .query(
+                "UPDATE api_keys SET revoked_at = $1 WHERE (name = $2 OR id = $2) AND revoked_at IS NULL RETURNING id",
                 &[&now_secs(), &name_or_id],
             )
             .await
-            .map_err(|e| pg("revoke API key", e))?;
+            .map_err(op)?;
+        for row in &rows {
+            let id: String = row.get(0);
+            tx.execute("DELETE FROM logins WHERE key_id = $1", &[&id]).await.map_err(op)?;
+        }
+        tx.commit().await.map_err(op)?;
+        Ok(!rows.is_empty())
+    }
+}
+
+fn login_row(r: &tokio_postgres::Row) -> LoginRecord {
+    LoginRecord {
+        token_hash: r.get(0),
+        key_id: r.get(1),
+        user_id: r.get(2),
+        created_at: r.get(3),
+        expires_at: r.get(4),
+    }
+}
+
+#[async_trait]
+impl LoginStore for PostgresStore {
+    async fn login_create(&self, login: &LoginRecord) -> R<()> {
+        let mut client = self.client().await?;
+        let op = |e| pg("store login", e);
+        let tx = client.transaction().await.map_err(op)?;
+        tx.execute("DELETE FROM logins WHERE expires_at <= $1", &[&login.created_at]).await.map_err(op)?;
+        tx.execute(
+            "INSERT INTO logins (token_hash, key_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&login.token_hash, &login.key_id, &login.user_id, &login.created_at, &login.expires_at],
+        )
+        .await
+        .map_err(op)?;
+        tx.commit().await.map_err(op)
+    }
+
+    async fn login_get(&self, token_hash: &str, now: f64) -> R<Option<LoginRecord>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT l.token_hash, l.key_id, l.user_id, l.created_at, l.expires_at \
+                 FROM logins l JOIN api_keys k ON k.id = l.key_id \
+                 WHERE l.token_hash = $1 AND l.expires_at > $2 AND k.revoked_at IS NULL",
+                &[&token_hash, &now],
+            )
+            .await
+            .map_err(|e| pg("read login", e))?;
+        Ok(row.as_ref().map(login_row))
+    }
+
+    async fn login_delete(&self, token_hash: &str) -> R<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute("DELETE FROM logins WHERE token_hash = $1", &[&token_hash])
+            .await
+            .map_err(|e| pg("delete login", e))?;
         Ok(n > 0)
     }
 }

@@ -7,6 +7,9 @@
 //! - `api_keys(id PK, name, user_id, hash, created_at, revoked_at)`: argon2 hashes only.
 //! - `artifacts(session_id FK, name, version, app_name, user_id, mime_type, data, created_at)`,
 //!   primary key `(session_id, name, version)`, removed with their session.
+//!
+//! And the later migration of browser logins (`logins`): a hash of the cookie's token, the
+//! key it was opened with, its user and its expiry; only the hash is stored.
 
 /// SQLite tables of migration 2.
 pub const SQLITE_RECORDS: &str = r#"
@@ -82,4 +85,30 @@ CREATE TABLE artifacts (
     created_at  DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (session_id, name, version)
 );
+"#;
+
+/// SQLite table of browser logins (migration 4).
+pub const SQLITE_LOGINS: &str = r#"
+CREATE TABLE logins (
+    token_hash  TEXT NOT NULL PRIMARY KEY,
+    key_id      TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    created_at  REAL NOT NULL,
+    expires_at  REAL NOT NULL
+) STRICT;
+CREATE INDEX logins_by_key ON logins (key_id);
+CREATE INDEX logins_by_expiry ON logins (expires_at);
+"#;
+
+/// PostgreSQL table of browser logins (migration 3).
+pub const POSTGRES_LOGINS: &str = r#"
+CREATE TABLE logins (
+    token_hash  TEXT             NOT NULL PRIMARY KEY,
+    key_id      TEXT             NOT NULL,
+    user_id     TEXT             NOT NULL,
+    created_at  DOUBLE PRECISION NOT NULL,
+    expires_at  DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX logins_by_key ON logins (key_id);
+CREATE INDEX logins_by_expiry ON logins (expires_at);
 "#;

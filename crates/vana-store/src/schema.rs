@@ -8,6 +8,8 @@
 //!   of its last one.
 //! - `journal(session_id FK, call_id, tool, status, result JSON, updated_at)`, primary key
 //!   `(session_id, call_id)`.
+//! - `logins(token_hash PK, key_id, user_id, created_at, expires_at)`: browser logins of the
+//!   server (SQLite migration 4, PostgreSQL migration 3; see [`crate::LoginStore`]).
 //! - `schema_version(version)`: the highest migration applied.
 //!
 //! Events and journal entries reference their session with `ON DELETE CASCADE`.
@@ -78,6 +80,7 @@ DROP INDEX sessions_by_user;
 CREATE INDEX sessions_by_user ON sessions (user_id, app_name);
 "#,
     ),
+    (4, crate::records_schema::SQLITE_LOGINS),
 ];
 
 /// PostgreSQL migrations (JSON kept as JSONB, times as DOUBLE PRECISION seconds).
@@ -117,6 +120,7 @@ CREATE TABLE journal (
 "#,
     ),
     (2, crate::records_schema::POSTGRES_RECORDS),
+    (3, crate::records_schema::POSTGRES_LOGINS),
 ];
 
 /// The newest schema version this binary knows for a migration list.

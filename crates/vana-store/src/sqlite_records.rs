@@ -1,5 +1,6 @@
-//! The audit log (FTS5), API keys and artifacts on SQLite.
+//! The audit log (FTS5), API keys, browser logins and artifacts on SQLite.
 
+use crate::logins::{LoginRecord, LoginStore};
 use crate::sqlite::sql;
 use crate::SqliteStore;
 use async_trait::async_trait;
@@ -159,12 +160,77 @@ impl KeyStore for SqliteStore {
     async fn key_revoke(&self, name_or_id: &str) -> R<bool> {
         let n = name_or_id.to_string();
         self.write(move |conn| {
-            conn.execute(
-                "UPDATE api_keys SET revoked_at = ?1 WHERE (name = ?2 OR id = ?2) AND revoked_at IS NULL",
-                params![now_secs(), n],
+            let op = |e| sql("revoke API key", e);
+            // Atomic through the writer's per-job savepoint: the key and its logins go together.
+            let ids: Vec<String> = {
+                let mut st = conn
+                    .prepare_cached(
+                        "UPDATE api_keys SET revoked_at = ?1 WHERE (name = ?2 OR id = ?2) AND revoked_at IS NULL \
+                         RETURNING id",
+                    )
+                    .map_err(op)?;
+                let rows = st.query_map(params![now_secs(), n], |r| r.get(0)).map_err(op)?;
+                rows.collect::<Result<_, _>>().map_err(op)?
+            };
+            for id in &ids {
+                conn.execute("DELETE FROM logins WHERE key_id = ?1", [id]).map_err(op)?;
+            }
+            Ok(!ids.is_empty())
+        })
+        .await
+    }
+}
+
+fn login_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LoginRecord> {
+    Ok(LoginRecord {
+        token_hash: r.get(0)?,
+        key_id: r.get(1)?,
+        user_id: r.get(2)?,
+        created_at: r.get(3)?,
+        expires_at: r.get(4)?,
+    })
+}
+
+#[async_trait]
+impl LoginStore for SqliteStore {
+    async fn login_create(&self, login: &LoginRecord) -> R<()> {
+        let l = login.clone();
+        self.write(move |conn| {
+            let op = |e| sql("store login", e);
+            conn.prepare_cached("DELETE FROM logins WHERE expires_at <= ?1")
+                .and_then(|mut s| s.execute([l.created_at]))
+                .map_err(op)?;
+            conn.prepare_cached(
+                "INSERT INTO logins (token_hash, key_id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             )
-            .map(|changed| changed > 0)
-            .map_err(|e| sql("revoke API key", e))
+            .and_then(|mut s| s.execute(params![l.token_hash, l.key_id, l.user_id, l.created_at, l.expires_at]))
+            .map_err(op)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn login_get(&self, token_hash: &str, now: f64) -> R<Option<LoginRecord>> {
+        let h = token_hash.to_string();
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT l.token_hash, l.key_id, l.user_id, l.created_at, l.expires_at \
+                 FROM logins l JOIN api_keys k ON k.id = l.key_id \
+                 WHERE l.token_hash = ?1 AND l.expires_at > ?2 AND k.revoked_at IS NULL",
+            )
+            .and_then(|mut s| s.query_row(params![h, now], login_row).optional())
+            .map_err(|e| sql("read login", e))
+        })
+        .await
+    }
+
+    async fn login_delete(&self, token_hash: &str) -> R<bool> {
+        let h = token_hash.to_string();
+        self.write(move |conn| {
+            conn.prepare_cached("DELETE FROM logins WHERE token_hash = ?1")
+                .and_then(|mut s| s.execute([h]))
+                .map(|n| n > 0)
+                .map_err(|e| sql("delete login", e))
         })
         .await
     }

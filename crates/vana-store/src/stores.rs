@@ -1,11 +1,11 @@
 //! Every store one backend provides, as trait objects over the same connection(s).
 
-use crate::{PostgresStore, SqliteStore, StoreUrl};
+use crate::{LoginStore, PostgresStore, SqliteStore, StoreUrl};
 use std::sync::Arc;
 use vana_core::audit::{ArtifactStore, AuditStore, KeyStore};
 use vana_core::{SessionStore, StoreError};
 
-/// Sessions, audit log, API keys and artifacts of one database.
+/// Sessions, audit log, API keys, browser logins and artifacts of one database.
 #[derive(Clone)]
 pub struct Stores {
     /// Sessions and events.
@@ -16,6 +16,8 @@ pub struct Stores {
     pub keys: Arc<dyn KeyStore>,
     /// Artifact versions.
     pub artifacts: Arc<dyn ArtifactStore>,
+    /// Browser logins of the server.
+    pub logins: Arc<dyn LoginStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -25,13 +27,13 @@ impl std::fmt::Debug for Stores {
 }
 
 impl Stores {
-    /// All four views of one backend.
+    /// Every view of one backend.
     pub fn of<S>(store: S) -> Stores
     where
-        S: SessionStore + AuditStore + KeyStore + ArtifactStore + 'static,
+        S: SessionStore + AuditStore + KeyStore + ArtifactStore + LoginStore + 'static,
     {
         let s = Arc::new(store);
-        Stores { sessions: s.clone(), audit: s.clone(), keys: s.clone(), artifacts: s }
+        Stores { sessions: s.clone(), audit: s.clone(), keys: s.clone(), artifacts: s.clone(), logins: s }
     }
 }
 
