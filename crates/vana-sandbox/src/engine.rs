@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::artifacts;
 use crate::cgroup::{CgroupBackend, CgroupLimits};
 use crate::error::{Result, SandboxError};
 use crate::landlock::{self, LandlockPlan};
@@ -17,7 +18,7 @@ use crate::request::{CodeSource, ExecutionRequest};
 use crate::result::{ExecutionResult, IsolationReport};
 use crate::security::SecurityManager;
 use crate::spawn::{self, ChildPlan, ExecSpec, Rlimit, RunInput};
-use crate::workspace::{self, WorkspaceManager};
+use vana_workspace::{Workspace, Workspaces};
 
 /// Runs untrusted code in isolated sandboxes; cheap to clone and safe to
 /// share between threads and async tasks.
@@ -33,7 +34,7 @@ struct Inner {
     pool: Option<WarmPool>,
     factory: Arc<Factory>,
     policy: SandboxPolicy,
-    workspaces: WorkspaceManager,
+    workspaces: Workspaces,
     security: SecurityManager,
     isolation: IsolationReport,
 }
@@ -116,10 +117,26 @@ impl ExecutionEngine {
     /// (e.g. `<data_dir>/workspaces`). Fails with
     /// [`SandboxError::IsolationUnavailable`] when the host cannot isolate.
     pub fn new(policy: SandboxPolicy, workspace_root: impl Into<PathBuf>) -> Result<Self> {
+        let workspaces =
+            Workspaces::new(workspace_root, policy.security.sandbox_uid, policy.security.sandbox_gid);
+        Self::with_workspaces(policy, workspaces)
+    }
+
+    /// Creates an engine over `workspaces`, shared with the host-side tools of the same
+    /// process; they must be owned by the policy's sandbox uid/gid.
+    pub fn with_workspaces(policy: SandboxPolicy, workspaces: Workspaces) -> Result<Self> {
         policy.validate()?;
         let (cgroups, abi, _) = check_host(&policy)?;
-        let workspaces =
-            WorkspaceManager::new(workspace_root, policy.security.sandbox_uid, policy.security.sandbox_gid)?;
+        if workspaces.owner() != (policy.security.sandbox_uid, policy.security.sandbox_gid) {
+            return Err(SandboxError::InvalidRequest(format!(
+                "the workspaces are owned by {:?} but the policy maps the sandbox user to ({}, {})",
+                workspaces.owner(),
+                policy.security.sandbox_uid,
+                policy.security.sandbox_gid
+            )));
+        }
+        // Creates the root (and removes throw-away workspaces of dead processes) now.
+        drop(workspaces.scratch()?);
         // The root tmpfs of each sandbox is mounted on this directory inside
         // the sandbox's own mount namespace (the host never sees the mount).
         let staging = workspaces.root().join(".sandbox-root");
@@ -183,8 +200,8 @@ impl ExecutionEngine {
         &self.inner.policy
     }
 
-    /// The session workspace manager.
-    pub fn workspaces(&self) -> &WorkspaceManager {
+    /// The session workspaces.
+    pub fn workspaces(&self) -> &Workspaces {
         &self.inner.workspaces
     }
 
@@ -205,7 +222,8 @@ impl ExecutionEngine {
 
     /// Deletes a session's workspace.
     pub fn delete_session(&self, session_id: &str) -> Result<()> {
-        self.inner.workspaces.delete(session_id)
+        self.inner.workspaces.delete(session_id)?;
+        Ok(())
     }
 
     /// Runs a request on the tokio blocking pool.
@@ -261,23 +279,18 @@ impl ExecutionEngine {
 
         // Workspace.
         let ws_cap = policy.limits.workspace_mb * 1024 * 1024;
-        let (ws_dir, session_lock, ephemeral) = match &request.session_id {
+        // A session's runs (and host-side code that must not run beside them) take turns.
+        match &request.session_id {
             Some(sid) => {
-                let dir = inner.workspaces.ensure(sid)?;
-                (dir, Some(inner.workspaces.lock_for(sid)), false)
+                let ws = inner.workspaces.ensure(sid)?;
+                let _lock = ws.lock()?;
+                self.run_in_workspace(&request, &lang_name, &lang, &ws, ws_cap, timeout, findings)
             }
             None => {
-                let dir = inner.workspaces.root().join(format!(".run-{}", inner.factory.next_id()));
-                inner.workspaces.create_owned_dir(&dir)?;
-                (dir, None, true)
+                let ws = inner.workspaces.scratch()?;
+                self.run_in_workspace(&request, &lang_name, &lang, &ws, ws_cap, timeout, findings)
             }
-        };
-        let _guard = session_lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
-        let result = self.run_in_workspace(&request, &lang_name, &lang, &ws_dir, ws_cap, timeout, findings);
-        if ephemeral {
-            let _ = std::fs::remove_dir_all(&ws_dir);
         }
-        result
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -286,15 +299,15 @@ impl ExecutionEngine {
         request: &ExecutionRequest,
         lang_name: &str,
         lang: &crate::policy::LanguageConfig,
-        ws_dir: &Path,
+        ws: &Workspace,
         ws_cap: u64,
         timeout: Duration,
         findings: Vec<crate::security::Finding>,
     ) -> Result<ExecutionResult> {
         let inner = &*self.inner;
         let policy = &inner.policy;
-        let before = workspace::snapshot(ws_dir, 100_000);
-        let used: u64 = before.values().map(|s| s.size()).sum();
+        let before = ws.files(vana_workspace::MAX_SCAN_ENTRIES);
+        let used: u64 = before.values().map(|s| s.size).sum();
         if used > ws_cap {
             return Err(SandboxError::WorkspaceOverQuota {
                 session: request.session_id.clone().unwrap_or_default(),
@@ -312,10 +325,7 @@ impl ExecutionEngine {
                     Some(String::from_utf8_lossy(dst.as_os_str().as_bytes()).into_owned()),
                 )
             }
-            CodeSource::File(rel) => {
-                let rel = workspace::sanitize_relative(rel)?;
-                (format!("/workspace/{}", rel.display()), None, None)
-            }
+            CodeSource::File(rel) => (format!("/workspace/{}", vana_workspace::normalize(rel)?), None, None),
         };
         let heap_mb = (policy.limits.memory_mb * 3 / 4).max(16).to_string();
         let mut argv = vec![lang.interpreter.to_string_lossy().into_owned()];
@@ -384,7 +394,7 @@ impl ExecutionEngine {
                 Some(fd) => Some(fd.try_clone().map_err(|e| SandboxError::io("dup code memfd", e))?),
                 None => None,
             };
-            let ws_mount = spawn::workspace_mount(ws_dir)?;
+            let ws_mount = spawn::workspace_mount(ws.mount_path())?;
             let input = RunInput {
                 request: &msg,
                 workspace: ws_mount,
@@ -406,10 +416,10 @@ impl ExecutionEngine {
         z.cgroup.remove();
         drop(z);
 
-        let after = workspace::snapshot(ws_dir, 100_000);
+        let after = ws.files(vana_workspace::MAX_SCAN_ENTRIES);
         let files = if request.session_id.is_some() || request.return_file_contents {
-            workspace::diff(
-                ws_dir,
+            artifacts::diff(
+                ws,
                 &before,
                 &after,
                 request.return_file_contents,
@@ -419,7 +429,7 @@ impl ExecutionEngine {
         } else {
             Vec::new()
         };
-        let workspace_bytes: u64 = after.values().map(|s| s.size()).sum();
+        let workspace_bytes: u64 = after.values().map(|s| s.size).sum();
         let cpu = stats.cpu_ns.map(Duration::from_nanos).unwrap_or(raw.rusage_cpu);
         Ok(ExecutionResult {
             run_id,

@@ -67,6 +67,9 @@ pub enum SandboxError {
         /// Underlying error.
         source: std::io::Error,
     },
+    /// A session workspace refused a path or failed (see [`vana_workspace::WorkspaceError`]).
+    #[error(transparent)]
+    Workspace(vana_workspace::WorkspaceError),
     /// The engine's blocking task was cancelled or panicked.
     #[error("sandbox task failed: {0}")]
     Task(String),
@@ -81,6 +84,15 @@ impl SandboxError {
     /// Builds an [`SandboxError::Io`] from the current `errno`.
     pub(crate) fn last_os(context: impl Into<String>) -> Self {
         Self::io(context, std::io::Error::last_os_error())
+    }
+}
+
+impl From<vana_workspace::WorkspaceError> for SandboxError {
+    fn from(e: vana_workspace::WorkspaceError) -> Self {
+        match e {
+            vana_workspace::WorkspaceError::InvalidSessionId(id) => SandboxError::InvalidSessionId(id),
+            other => SandboxError::Workspace(other),
+        }
     }
 }
 

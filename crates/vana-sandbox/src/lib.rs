@@ -47,6 +47,7 @@
 
 #![deny(missing_docs)]
 
+mod artifacts;
 mod cgroup;
 mod engine;
 mod error;
@@ -59,7 +60,6 @@ mod result;
 mod seccomp;
 mod security;
 mod spawn;
-mod workspace;
 
 pub use engine::{ExecutionEngine, HostReport};
 pub use error::{Result, SandboxError};
@@ -70,4 +70,4 @@ pub use policy::{
 pub use request::{CodeSource, ExecutionRequest};
 pub use result::{ExecutionResult, FileArtifact, IsolationReport};
 pub use security::{validate_code, Finding, SecurityManager, Severity};
-pub use workspace::WorkspaceManager;
+pub use vana_workspace::{Workspace, WorkspaceError, Workspaces};

@@ -367,7 +367,7 @@ fn background_process_killed_with_run() {
     );
     assert_eq!(r2.stdout, "bg\n");
     std::thread::sleep(Duration::from_millis(1600));
-    let ws = engine().workspaces().path(&sid).unwrap();
+    let ws = engine().workspaces().ensure(&sid).unwrap().mount_path().to_path_buf();
     assert!(!ws.join("late.txt").exists(), "background python child survived");
     assert!(!ws.join("late_sh.txt").exists(), "background shell child survived");
     engine().delete_session(&sid).unwrap();
@@ -390,7 +390,7 @@ fn session_workspace_persists_and_is_private() {
     assert_eq!(r1.files[0].content_base64.as_deref(), Some("cGVyc2lzdGVk"));
     // Host side: owned by the unprivileged sandbox uid, never root.
     use std::os::unix::fs::MetadataExt;
-    let host = engine().workspaces().path(&a).unwrap().join("data.txt");
+    let host = engine().workspaces().ensure(&a).unwrap().mount_path().join("data.txt");
     assert_eq!(std::fs::metadata(&host).unwrap().uid(), 100000);
 
     let r2 = run_req(ExecutionRequest::new("sh", "cat /workspace/data.txt").session(&a));
@@ -413,7 +413,7 @@ fn session_workspace_persists_and_is_private() {
 #[test]
 fn run_file_from_workspace() {
     let s = session("file");
-    engine().workspaces().write_file(&s, "lib/tool.py", b"print('from file')\n").unwrap();
+    engine().workspaces().ensure(&s).unwrap().write("lib/tool.py", b"print('from file')\n").unwrap();
     let mut req = ExecutionRequest::new("python", "");
     req.code = vana_sandbox::CodeSource::File("lib/tool.py".into());
     let r = run_req(req.session(&s));
@@ -623,11 +623,11 @@ fn host_side_workspace_access_never_follows_planted_symlinks() {
         .session(&s),
     );
     assert_eq!(r.stdout, "ok\n", "{r:?}");
-    let ws = engine().workspaces();
-    assert!(ws.read_file(&s, "etc_link/hostname").is_err());
-    assert!(ws.read_file(&s, "host_link").is_err());
-    assert!(ws.write_file(&s, "etc_link/vana-planted", b"x").is_err());
-    assert!(ws.write_file(&s, "host_link", b"x").is_err());
+    let ws = engine().workspaces().ensure(&s).unwrap();
+    assert!(ws.read("etc_link/hostname", 1 << 20).is_err());
+    assert!(ws.read("host_link", 1 << 20).is_err());
+    assert!(ws.write("etc_link/vana-planted", b"x").is_err());
+    assert!(ws.write("host_link", b"x").is_err());
     assert!(!std::path::Path::new("/etc/vana-planted").exists());
     // Symlinks are not reported as artifacts either.
     assert!(r.files.is_empty(), "{r:?}");
