@@ -31,7 +31,9 @@ fn peak_rss_kb() -> u64 {
 
 fn ours(file: &str) {
     let start = Instant::now();
-    let t = vana_tools::data::Table::from_csv_file(Path::new(file)).expect("parse the CSV");
+    let t =
+        vana_tools::data::Table::from_csv_file(&std::fs::File::open(Path::new(file)).expect("open the CSV"))
+            .expect("parse the CSV");
     let parsed = start.elapsed().as_secs_f64();
     let summary = vana_tools::data::summary(&t);
     let secs = start.elapsed().as_secs_f64();

@@ -6,6 +6,7 @@ mod args;
 pub mod code;
 pub mod data;
 pub mod sql;
+pub mod workspace;
 
 use std::sync::Arc;
 use vana_core::ToolRegistry;
@@ -15,10 +16,14 @@ pub fn register_all(registry: &mut ToolRegistry, sandbox: Arc<code::Sandbox>) {
     code::register(registry, sandbox);
 }
 
-/// Registers the data, analytics and SQL tools; session workspaces live under
-/// `<data_dir>/workspaces` (the sandbox's), named SQL connections come from `sql`.
-pub fn register_data(registry: &mut ToolRegistry, data_dir: std::path::PathBuf, sql: sql::SqlConfig) {
-    let ws = data::Workspaces::new(data_dir);
+/// Registers the data, analytics and SQL tools over the session workspaces (the sandbox's,
+/// [`code::Sandbox::workspaces`]); named SQL connections come from `sql`.
+pub fn register_data(
+    registry: &mut ToolRegistry,
+    workspaces: vana_workspace::Workspaces,
+    sql: sql::SqlConfig,
+) {
+    let ws = workspace::SessionFiles::new(workspaces);
     data::register(registry, ws.clone());
     analytics::register(registry, ws.clone());
     sql::register(registry, sql, ws);

@@ -8,7 +8,8 @@ use crate::args;
 use crate::data::source::{load, source_schema};
 use crate::data::stats::{describe_text, present, quantiles};
 use crate::data::stats_tests::{anova, t_test};
-use crate::data::{ColumnData, Table, Workspaces};
+use crate::data::{ColumnData, Table};
+use crate::workspace::SessionFiles;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -16,12 +17,12 @@ use vana_core::{Tool, ToolContext, ToolError, ToolOutput};
 
 /// Computes business facts from a dataset.
 pub struct GenerateBusinessInsights {
-    ws: Workspaces,
+    ws: SessionFiles,
 }
 
 impl GenerateBusinessInsights {
     /// The tool over the session workspaces.
-    pub fn new(ws: Workspaces) -> Self {
+    pub fn new(ws: SessionFiles) -> Self {
         GenerateBusinessInsights { ws }
     }
 }

@@ -9,12 +9,12 @@ mod predictive;
 pub use insights::GenerateBusinessInsights;
 pub use predictive::PerformPredictiveAnalysis;
 
-use crate::data::Workspaces;
+use crate::workspace::SessionFiles;
 use std::sync::Arc;
 use vana_core::ToolRegistry;
 
 /// Registers the analytics tools.
-pub fn register(registry: &mut ToolRegistry, ws: Workspaces) {
+pub fn register(registry: &mut ToolRegistry, ws: SessionFiles) {
     registry.register(Arc::new(PerformPredictiveAnalysis::new(ws.clone())));
     registry.register(Arc::new(GenerateBusinessInsights::new(ws)));
 }

@@ -6,7 +6,8 @@ use super::forecast::{errors, Method};
 use crate::args;
 use crate::data::chart::{ChartSpec, Line, Marks};
 use crate::data::source::{load, source_schema};
-use crate::data::{render_and_save, slug, Table, Workspaces};
+use crate::data::{render_and_save, slug, Table};
+use crate::workspace::SessionFiles;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -14,12 +15,12 @@ use vana_core::{Tool, ToolContext, ToolError, ToolOutput};
 
 /// Forecasts a time series.
 pub struct PerformPredictiveAnalysis {
-    ws: Workspaces,
+    ws: SessionFiles,
 }
 
 impl PerformPredictiveAnalysis {
     /// The tool over the session workspaces.
-    pub fn new(ws: Workspaces) -> Self {
+    pub fn new(ws: SessionFiles) -> Self {
         PerformPredictiveAnalysis { ws }
     }
 }
@@ -58,7 +59,7 @@ pub fn series(t: &Table, date: &str, value: &str) -> Result<Vec<(String, Option<
     Ok(by.into_iter().map(|((d, l), v)| (l, (!numeric_dates).then_some(d), v)).collect())
 }
 
-fn analyze(ws: &Workspaces, ctx: &ToolContext, args: &Value) -> Result<ToolOutput, ToolError> {
+fn analyze(ws: &SessionFiles, ctx: &ToolContext, args: &Value) -> Result<ToolOutput, ToolError> {
     let (t, from) = load(ws, ctx, args)?;
     let date = args::string(args, "date_column")?;
     let value = args::string(args, "value_column")?;

@@ -1,35 +1,48 @@
 //! The shared sandbox engine, started on first use, and the JSON shape of its results.
 
+use crate::workspace::tool_error;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use tokio::sync::OnceCell;
 use vana_core::{Blob, ToolError};
-use vana_sandbox::{ExecutionEngine, ExecutionRequest, ExecutionResult, SandboxPolicy, WorkspaceManager};
+use vana_sandbox::{ExecutionEngine, ExecutionRequest, ExecutionResult, SandboxPolicy, Workspaces};
 
 /// Lazily started sandbox engine: nothing is forked until a tool first needs it, so commands
 /// that never run code pay nothing.
 pub struct Sandbox {
     policy_dir: PathBuf,
-    data_dir: PathBuf,
+    workspaces: Workspaces,
     engine: OnceCell<Result<ExecutionEngine, String>>,
 }
 
 impl Sandbox {
     /// A sandbox with policies from `policy_dir` (built-in defaults for missing files) and
-    /// session workspaces under `<data_dir>/workspaces`.
+    /// session workspaces under `<data_dir>/workspaces`, owned by the policy's sandbox user.
+    /// (With a policy that does not load, the workspaces take the built-in policy's ids; the
+    /// engine then refuses to start with the policy's error.)
     pub fn new(policy_dir: impl Into<PathBuf>, data_dir: impl Into<PathBuf>) -> Self {
-        Sandbox { policy_dir: policy_dir.into(), data_dir: data_dir.into(), engine: OnceCell::new() }
+        let policy_dir = policy_dir.into();
+        let security = SandboxPolicy::load_dir(&policy_dir).unwrap_or_default().security;
+        let workspaces =
+            Workspaces::new(data_dir.into().join("workspaces"), security.sandbox_uid, security.sandbox_gid);
+        Sandbox { policy_dir, workspaces, engine: OnceCell::new() }
+    }
+
+    /// The session workspaces, shared by the sandbox and every host-side tool of the process.
+    pub fn workspaces(&self) -> &Workspaces {
+        &self.workspaces
     }
 
     /// The engine, starting it on first use. A host that cannot isolate gets the engine's
     /// error (what is missing and how to enable it); code never runs outside the sandbox.
     pub async fn engine(&self) -> Result<&ExecutionEngine, ToolError> {
-        let (dir, data) = (self.policy_dir.clone(), self.data_dir.clone());
+        let (dir, workspaces) = (self.policy_dir.clone(), self.workspaces.clone());
         let r = self
             .engine
             .get_or_init(|| async move {
                 tokio::task::spawn_blocking(move || {
-                    ExecutionEngine::from_config_dir(&dir, &data).map_err(|e| e.to_string())
+                    let policy = SandboxPolicy::load_dir(&dir).map_err(|e| e.to_string())?;
+                    ExecutionEngine::with_workspaces(policy, workspaces).map_err(|e| e.to_string())
                 })
                 .await
                 .unwrap_or_else(|e| Err(format!("sandbox start-up failed: {e}")))
@@ -46,21 +59,17 @@ impl Sandbox {
     /// Writes a file into a session's workspace from the host side, owned by the sandbox user
     /// (symlinks planted by sandboxed code are never followed), e.g. a file the user attached.
     pub fn put_file(&self, session_id: &str, rel_path: &str, data: &[u8]) -> Result<(), ToolError> {
-        let security = self.policy()?.security;
-        let failed = |e: vana_sandbox::SandboxError| ToolError::Failed(e.to_string());
-        WorkspaceManager::new(self.data_dir.join("workspaces"), security.sandbox_uid, security.sandbox_gid)
-            .map_err(failed)?
-            .write_file(session_id, rel_path, data)
-            .map_err(failed)
+        self.workspaces.ensure(session_id).and_then(|w| w.write(rel_path, data)).map_err(tool_error)
     }
 
-    /// Deletes a session's workspace (no-op when the engine never started and none exists).
+    /// Deletes a session's workspace (waiting for a run of its code to end; no-op when it has
+    /// none).
     pub async fn delete_session(&self, session_id: &str) -> Result<(), ToolError> {
-        let ws = self.data_dir.join("workspaces").join(session_id);
-        if !ws.exists() {
-            return Ok(());
-        }
-        self.engine().await?.delete_session(session_id).map_err(|e| ToolError::Failed(e.to_string()))
+        let ws = self.workspaces.clone();
+        let id = session_id.to_string();
+        tokio::task::spawn_blocking(move || ws.delete(&id).map(drop).map_err(tool_error))
+            .await
+            .map_err(|e| ToolError::Failed(format!("workspace deletion crashed: {e}")))?
     }
 
     /// Runs a request; sandbox errors (bad language, oversize code, isolation missing) become
@@ -69,6 +78,7 @@ impl Sandbox {
         let engine = self.engine().await?;
         engine.execute_async(request).await.map_err(|e| match e {
             vana_sandbox::SandboxError::UnsupportedLanguage { .. } => ToolError::InvalidArgs(e.to_string()),
+            vana_sandbox::SandboxError::Workspace(w) => tool_error(w),
             other => ToolError::Failed(other.to_string()),
         })
     }

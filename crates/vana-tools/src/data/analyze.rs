@@ -3,24 +3,25 @@
 
 use super::hash::{fmix, mix};
 use super::par;
-use super::source::{load, source_schema, Workspaces};
+use super::source::{load, source_schema};
 use super::stats::{
     describe_num, describe_nums, describe_text, pearson, present, skew_kurt, NumSummary, TextSummary,
 };
 use super::table::{Column, ColumnData, Table};
 use crate::args;
+use crate::workspace::SessionFiles;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use vana_core::{Tool, ToolContext, ToolError, ToolOutput};
 
 /// Describes a dataset the way pandas' `describe()` does, plus missing values and duplicates.
 pub struct AnalyzeDataset {
-    ws: Workspaces,
+    ws: SessionFiles,
 }
 
 impl AnalyzeDataset {
     /// The tool over the session workspaces.
-    pub fn new(ws: Workspaces) -> Self {
+    pub fn new(ws: SessionFiles) -> Self {
         AnalyzeDataset { ws }
     }
 }

@@ -2,10 +2,11 @@
 //! and drop columns; writes a new CSV in the workspace and reports what each step changed.
 
 use super::analyze::duplicate_rows;
-use super::source::{load, source_schema, Workspaces};
+use super::source::{load, source_schema};
 use super::stats::{describe_text, mean_std, present, quantiles};
 use super::table::{Column, ColumnData, Table};
 use crate::args;
+use crate::workspace::SessionFiles;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -13,12 +14,12 @@ use vana_core::{Tool, ToolContext, ToolError, ToolOutput};
 
 /// Cleans a dataset into a new file.
 pub struct CleanData {
-    ws: Workspaces,
+    ws: SessionFiles,
 }
 
 impl CleanData {
     /// The tool over the session workspaces.
-    pub fn new(ws: Workspaces) -> Self {
+    pub fn new(ws: SessionFiles) -> Self {
         CleanData { ws }
     }
 }

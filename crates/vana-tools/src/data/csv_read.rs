@@ -22,9 +22,9 @@ use super::hash::FxHasher;
 use super::table::{
     dedupe_names, sniff_delimiter, Column, ColumnData, ReadError, Table, TextColumn, MISSING_CODE,
 };
+use std::fs::File;
 use std::hash::Hasher;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::Path;
 
 /// Inputs smaller than this are parsed on one thread.
 const PARALLEL_MIN_BYTES: usize = 1 << 20;
@@ -726,7 +726,7 @@ const PIPELINE_BLOCK: usize = 256 << 10;
 #[derive(Clone, Copy)]
 enum Source<'s> {
     Bytes(&'s [u8]),
-    File(&'s Path),
+    File(&'s std::fs::File),
 }
 
 /// Reads `f` into `buf[*filled..]` until it is full or the file ends; true at the end.
@@ -778,8 +778,8 @@ impl<'s> Blocks<'s> {
     fn new(src: Source<'s>, start: usize, block: usize) -> Result<Self, GiveUp> {
         let file = match src {
             Source::Bytes(_) => None,
-            Source::File(path) => {
-                let mut f = std::fs::File::open(path).map_err(|_| GiveUp)?;
+            Source::File(file) => {
+                let mut f = file.try_clone().map_err(|_| GiveUp)?;
                 f.seek(SeekFrom::Start(start as u64)).map_err(|_| GiveUp)?;
                 Some(f)
             }
@@ -1065,19 +1065,22 @@ fn read_with(bytes: &[u8], threads: usize, block: usize) -> Result<Table, ReadEr
     }
 }
 
-/// Reads a CSV file into a table without holding the whole file in memory: in blocks of
-/// `block` bytes, parsed by `threads` threads. Falls back to reading the whole file (and the
-/// exact errors of [`read`]) when the streaming path gives up.
-pub(crate) fn read_path(path: &Path, threads: usize, block: usize) -> Result<Table, ReadError> {
+/// Reads an open CSV file (from its start) into a table without holding the whole file in
+/// memory: in blocks of `block` bytes, parsed by `threads` threads. Falls back to reading the
+/// whole file (and the exact errors of [`read`]) when the streaming path gives up.
+pub(crate) fn read_open(file: &File, threads: usize, block: usize) -> Result<Table, ReadError> {
     let whole = || {
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+        let mut bytes = Vec::new();
+        file.try_clone()
+            .and_then(|mut f| f.seek(SeekFrom::Start(0)).and_then(|_| f.read_to_end(&mut bytes)))
+            .map_err(|e| format!("cannot read the file: {e}"))?;
         read(&bytes, default_chunks(bytes.len()))
     };
-    let Ok(mut f) = std::fs::File::open(path) else { return whole() };
-    let len = match f.metadata() {
-        Ok(m) if m.is_file() => m.len() as usize,
-        _ => return whole(),
-    };
+    let Ok(mut f) = file.try_clone() else { return whole() };
+    if f.seek(SeekFrom::Start(0)).is_err() {
+        return whole();
+    }
+    let Ok(len) = f.metadata().map(|m| m.len() as usize) else { return whole() };
     // The first line (to sniff the delimiter) and the whole header record.
     let mut head = vec![0u8; (64 << 10).min(len).max(16)];
     let mut filled = 0;
@@ -1098,17 +1101,17 @@ pub(crate) fn read_path(path: &Path, threads: usize, block: usize) -> Result<Tab
         head.resize(head.len() * 2, 0);
     };
     drop(head);
-    match read_fast(Source::File(path), delim, &names, start, threads.max(1), block) {
+    match read_fast(Source::File(file), delim, &names, start, threads.max(1), block) {
         Some(t) => Ok(t),
         None => whole(),
     }
 }
 
-/// [`read_path`] with the default block size, on one thread per core for files of 1 MiB or more.
-pub(crate) fn read_file(path: &Path) -> Result<Table, ReadError> {
-    let len = std::fs::metadata(path).map(|m| m.len() as usize).unwrap_or(0);
+/// [`read_open`] with the default block size, on one thread per core for files of 1 MiB or more.
+pub(crate) fn read_file(file: &File) -> Result<Table, ReadError> {
+    let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
     let threads = default_chunks(len);
-    read_path(path, threads, if threads > 1 { PIPELINE_BLOCK } else { BLOCK })
+    read_open(file, threads, if threads > 1 { PIPELINE_BLOCK } else { BLOCK })
 }
 
 #[cfg(test)]
@@ -1280,6 +1283,10 @@ mod tests {
             std::fs::write(&p, bytes).unwrap();
             TempCsv(p)
         }
+
+        fn open(&self) -> File {
+            File::open(&self.0).unwrap()
+        }
     }
 
     impl Drop for TempCsv {
@@ -1301,10 +1308,11 @@ mod tests {
             for block in [16, 37, 1 << 20] {
                 let what = format!("{threads} threads, block {block}, input {csv:?}");
                 same(&read_with(b, threads, block), &want, &format!("memory, {what}"));
-                same(&read_path(&file.0, threads, block), &want, &format!("file, {what}"));
+                same(&read_open(&file.open(), threads, block), &want, &format!("file, {what}"));
                 let Ok((names, start)) = &header else { continue };
                 if want.is_ok() && (well_formed || block == 1 << 20) {
-                    for src in [Source::Bytes(b), Source::File(&file.0)] {
+                    let opened = file.open();
+                    for src in [Source::Bytes(b), Source::File(&opened)] {
                         let fast = read_fast(src, delim, names, *start, threads, block)
                             .unwrap_or_else(|| panic!("the fast path gave up: {what}"));
                         same(&Ok(fast), &want, &what);
@@ -1372,7 +1380,7 @@ mod tests {
         assert_eq!(read(bad, 3), read_reference(bad));
         assert!(read(bad, 1).unwrap_err().contains("row 2"));
         let file = TempCsv::new(bad);
-        assert_eq!(read_path(&file.0, 2, 16), read_reference(bad));
+        assert_eq!(read_open(&file.open(), 2, 16), read_reference(bad));
     }
 
     #[test]

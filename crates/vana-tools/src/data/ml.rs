@@ -2,9 +2,10 @@
 //! k-NN, gradient boosting for regression) with a seeded split, honest test-set metrics,
 //! permutation importances, and the fitted model saved in the workspace.
 
-use super::source::{load, source_schema, Workspaces};
+use super::source::{load, source_schema};
 use super::table::{fmt_num, ColumnData, Table};
 use crate::args;
+use crate::workspace::SessionFiles;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -22,6 +23,9 @@ use smartcore::xgboost::{XGRegressor, XGRegressorParameters};
 use vana_core::{Tool, ToolContext, ToolError, ToolOutput};
 
 type M = DenseMatrix<f64>;
+
+/// Largest saved model `predict` reads (1000 trees of a deep forest stay far below it).
+const MAX_MODEL_BYTES: u64 = 512 << 20;
 
 /// A fitted smartcore model.
 #[derive(Serialize, Deserialize)]
@@ -276,17 +280,17 @@ fn score(classify: bool, y: &[f64], p: &[f64]) -> f64 {
 
 /// Trains a model on a dataset and saves it in the workspace.
 pub struct TrainModel {
-    ws: Workspaces,
+    ws: SessionFiles,
 }
 
 impl TrainModel {
     /// The tool over the session workspaces.
-    pub fn new(ws: Workspaces) -> Self {
+    pub fn new(ws: SessionFiles) -> Self {
         TrainModel { ws }
     }
 }
 
-fn train(ws: &Workspaces, ctx: &ToolContext, args: &Value) -> Result<Value, ToolError> {
+fn train(ws: &SessionFiles, ctx: &ToolContext, args: &Value) -> Result<Value, ToolError> {
     let (t, from) = load(ws, ctx, args)?;
     let target = args::string(args, "target_column")?;
     let model_type = args::opt_string(args, "model_type")?.unwrap_or("random_forest");
@@ -484,25 +488,28 @@ impl Tool for TrainModel {
 
 /// Applies a saved model to new rows.
 pub struct Predict {
-    ws: Workspaces,
+    ws: SessionFiles,
 }
 
 impl Predict {
     /// The tool over the session workspaces.
-    pub fn new(ws: Workspaces) -> Self {
+    pub fn new(ws: SessionFiles) -> Self {
         Predict { ws }
     }
 }
 
-fn predict(ws: &Workspaces, ctx: &ToolContext, args: &Value) -> Result<Value, ToolError> {
+fn predict(ws: &SessionFiles, ctx: &ToolContext, args: &Value) -> Result<Value, ToolError> {
     let name = args::string(args, "model")?;
     let file = if name.contains('/') || name.ends_with(".json") {
         name.to_string()
     } else {
         format!("models/{name}.json")
     };
-    let bytes = std::fs::read(ws.resolve(ctx, &file)?).map_err(|e| {
-        bad(format!("cannot read model `{file}` ({e}); train_model returns the saved model's name"))
+    let bytes = ws.read(ctx, &file, MAX_MODEL_BYTES).map_err(|e| match e {
+        ToolError::InvalidArgs(e) => {
+            bad(format!("cannot read model `{file}` ({e}); train_model returns the saved model's name"))
+        }
+        other => other,
     })?;
     let m: SavedModel = serde_json::from_slice(&bytes)
         .map_err(|e| bad(format!("`{file}` is not a model saved by train_model: {e}")))?;

@@ -15,19 +15,21 @@ pub(crate) mod stats_tests;
 pub mod table;
 mod visualize;
 
+/// TEMPORARY alias for the SQL tools until they are ported.
+pub use crate::workspace::SessionFiles as Workspaces;
 pub use analyze::{summary, AnalyzeDataset};
 pub use clean::CleanData;
 pub use ml::{Predict, TrainModel};
-pub use source::Workspaces;
 pub use stats_tests::StatisticalAnalysis;
 pub use table::{Column, ColumnData, Table, TextColumn, MISSING_CODE};
 pub use visualize::{render_and_save, slug, VisualizeData};
 
+use crate::workspace::SessionFiles;
 use std::sync::Arc;
 use vana_core::ToolRegistry;
 
 /// Registers the data tools over the session workspaces.
-pub fn register(registry: &mut ToolRegistry, ws: Workspaces) {
+pub fn register(registry: &mut ToolRegistry, ws: SessionFiles) {
     registry.register(Arc::new(AnalyzeDataset::new(ws.clone())));
     registry.register(Arc::new(VisualizeData::new(ws.clone())));
     registry.register(Arc::new(CleanData::new(ws.clone())));

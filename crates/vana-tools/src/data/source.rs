@@ -1,56 +1,14 @@
 //! Where a dataset comes from: a file in the session workspace, a file the user uploaded with a
 //! message (an inline-data part with a display name, also kept as a session artifact), inline
-//! CSV/JSON text, or a SQL result table; and where tools write their files.
+//! CSV/JSON text, or a SQL result table.
 
 use super::table::Table;
+use crate::workspace::{tool_error, SessionFiles};
 use serde_json::{json, Value};
-use std::path::{Component, Path, PathBuf};
 use vana_core::{ToolContext, ToolError};
 
-/// Session workspaces: `<data dir>/workspaces/<session id>`, shared with the code sandbox.
-#[derive(Clone, Debug)]
-pub struct Workspaces {
-    data_dir: PathBuf,
-}
-
-impl Workspaces {
-    /// Workspaces under `<data_dir>/workspaces`.
-    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Workspaces { data_dir: data_dir.into() }
-    }
-
-    /// The session's workspace directory (not created).
-    pub fn dir(&self, ctx: &ToolContext) -> Result<PathBuf, ToolError> {
-        let id = &ctx.session_id;
-        if id.is_empty() || id.contains(['/', '\\']) || id == "." || id == ".." {
-            return Err(ToolError::InvalidArgs(format!("session id `{id}` cannot name a workspace")));
-        }
-        Ok(self.data_dir.join("workspaces").join(id))
-    }
-
-    /// A path inside the workspace from a relative name (`/workspace/` prefix allowed).
-    pub fn resolve(&self, ctx: &ToolContext, name: &str) -> Result<PathBuf, ToolError> {
-        let rel = name.strip_prefix("/workspace/").unwrap_or(name);
-        let p = Path::new(rel);
-        if rel.is_empty() || p.components().any(|c| !matches!(c, Component::Normal(_))) {
-            return Err(ToolError::InvalidArgs(format!(
-                "`{name}` must be a relative path inside the session workspace (no `..`, not absolute)"
-            )));
-        }
-        Ok(self.dir(ctx)?.join(p))
-    }
-
-    /// Writes `bytes` to a workspace file, creating folders; returns the relative name.
-    pub fn write(&self, ctx: &ToolContext, name: &str, bytes: &[u8]) -> Result<String, ToolError> {
-        let path = self.resolve(ctx, name)?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| ToolError::Failed(format!("cannot create {}: {e}", parent.display())))?;
-        }
-        std::fs::write(&path, bytes).map_err(|e| ToolError::Failed(format!("cannot write {name}: {e}")))?;
-        Ok(name.strip_prefix("/workspace/").unwrap_or(name).to_string())
-    }
-}
+/// Largest JSON dataset read whole from the workspace (CSV is streamed, whatever its size).
+const MAX_JSON_BYTES: u64 = 2 << 30;
 
 /// Description of the `source` argument, shared by every data tool's schema.
 pub fn source_schema() -> Value {
@@ -64,7 +22,7 @@ pub fn source_schema() -> Value {
 }
 
 /// Loads the `source` argument into a table, and says where it came from.
-pub fn load(ws: &Workspaces, ctx: &ToolContext, args: &Value) -> Result<(Table, String), ToolError> {
+pub fn load(ws: &SessionFiles, ctx: &ToolContext, args: &Value) -> Result<(Table, String), ToolError> {
     let src = args.get("source").ok_or_else(|| ToolError::InvalidArgs("`source` is required".into()))?;
     let bad = |e: String| ToolError::InvalidArgs(e);
     match src {
@@ -141,30 +99,31 @@ fn upload_names(ctx: &ToolContext) -> String {
     }
 }
 
-fn load_file(ws: &Workspaces, ctx: &ToolContext, name: &str) -> Result<(Table, String), ToolError> {
-    let path = ws.resolve(ctx, name)?;
-    if !path.exists() {
-        if let Some(upload) = load_upload(ctx, name) {
-            return upload;
-        }
-    }
-    let unreadable = |e: std::io::Error| {
-        ToolError::InvalidArgs(format!(
-            "cannot read `{name}` from the session workspace ({e}); save the file there first or pass the data inline"
-        ))
+fn load_file(ws: &SessionFiles, ctx: &ToolContext, name: &str) -> Result<(Table, String), ToolError> {
+    vana_workspace::normalize(name).map_err(tool_error)?;
+    let workspace = ws.open(ctx)?;
+    let found = match &workspace {
+        Some(w) => w.stat(name).map_err(tool_error)?,
+        None => None,
+    };
+    let Some(workspace) = workspace.filter(|_| found.is_some()) else {
+        return load_upload(ctx, name).unwrap_or_else(|| {
+            Err(ToolError::InvalidArgs(format!(
+                "`{name}` is not in the session workspace{}; save the file there first or pass the data inline",
+                upload_names(ctx)
+            )))
+        });
     };
     let lower = name.to_ascii_lowercase();
     let is_json = [".json", ".jsonl", ".ndjson"].iter().any(|e| lower.ends_with(e));
-    if !is_json && std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
-        // CSV/TSV: streamed from the file, not read into memory whole. Opened here first for the
-        // same error as reading it whole gives.
-        std::fs::File::open(&path).map_err(unreadable)?;
-        let table =
-            Table::from_csv_file(&path).map_err(|e| ToolError::InvalidArgs(format!("`{name}`: {e}")))?;
-        return Ok((table, name.to_string()));
+    if is_json {
+        let bytes = workspace.read(name, MAX_JSON_BYTES).map_err(tool_error)?;
+        return Ok((table_from_bytes(name, &bytes)?, name.to_string()));
     }
-    let bytes = std::fs::read(&path).map_err(unreadable)?;
-    Ok((table_from_bytes(name, &bytes)?, name.to_string()))
+    // CSV/TSV: streamed from the file, not read into memory whole.
+    let file = workspace.open(name).map_err(tool_error)?;
+    let table = Table::from_csv_file(&file).map_err(|e| ToolError::InvalidArgs(format!("`{name}`: {e}")))?;
+    Ok((table, name.to_string()))
 }
 
 /// Parses a file's content by its name: JSON, JSON lines, else CSV/TSV.

@@ -1,10 +1,11 @@
 //! `statistical_analysis`: two-sample t-test, chi-square test of independence, one-way ANOVA
 //! and Pearson/Spearman correlation tests, with p-values from statrs' distributions.
 
-use super::source::{load, source_schema, Workspaces};
+use super::source::{load, source_schema};
 use super::stats::{mean_std, pearson, ranks, sum};
 use super::table::Table;
 use crate::args;
+use crate::workspace::SessionFiles;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor, StudentsT};
@@ -13,12 +14,12 @@ use vana_core::{Tool, ToolContext, ToolError, ToolOutput};
 
 /// Runs a statistical test on a dataset.
 pub struct StatisticalAnalysis {
-    ws: Workspaces,
+    ws: SessionFiles,
 }
 
 impl StatisticalAnalysis {
     /// The tool over the session workspaces.
-    pub fn new(ws: Workspaces) -> Self {
+    pub fn new(ws: SessionFiles) -> Self {
         StatisticalAnalysis { ws }
     }
 }

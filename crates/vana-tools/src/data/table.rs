@@ -284,10 +284,10 @@ impl Table {
         super::csv_read::read(bytes, super::csv_read::default_chunks(bytes.len()))
     }
 
-    /// Reads a CSV file exactly as [`Table::from_csv`] reads its bytes, without holding the
+    /// Reads an open CSV file (from its start) exactly as [`Table::from_csv`] reads its bytes, without holding the
     /// whole file in memory: 1 MiB blocks, and for large files one region per core in parallel.
-    pub fn from_csv_file(path: &std::path::Path) -> Result<Table, ReadError> {
-        super::csv_read::read_file(path)
+    pub fn from_csv_file(file: &std::fs::File) -> Result<Table, ReadError> {
+        super::csv_read::read_file(file)
     }
 
     /// Reads JSON: an array of records (objects), `{"columns": [...], "rows": [[...]]}` (a SQL

@@ -2,10 +2,11 @@
 //! and SVG artifacts, also saved in the session workspace.
 
 use super::chart::{self, ChartSpec, Line, Marks};
-use super::source::{load, source_schema, Workspaces};
+use super::source::{load, source_schema};
 use super::stats::{pearson, present, quantile_sorted};
 use super::table::{Column, ColumnData, Table};
 use crate::args;
+use crate::workspace::SessionFiles;
 use async_trait::async_trait;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -14,12 +15,12 @@ use vana_core::{Blob, Tool, ToolContext, ToolError, ToolOutput};
 
 /// Draws a chart of a dataset.
 pub struct VisualizeData {
-    ws: Workspaces,
+    ws: SessionFiles,
 }
 
 impl VisualizeData {
     /// The tool over the session workspaces.
-    pub fn new(ws: Workspaces) -> Self {
+    pub fn new(ws: SessionFiles) -> Self {
         VisualizeData { ws }
     }
 }
@@ -271,7 +272,7 @@ pub fn spec_from(t: &Table, args: &Value) -> Result<ChartSpec, ToolError> {
 
 /// Renders a chart to PNG and/or SVG, saves the files in the workspace and returns artifacts.
 pub fn render_and_save(
-    ws: &Workspaces,
+    ws: &SessionFiles,
     ctx: &ToolContext,
     spec: &ChartSpec,
     base: &str,

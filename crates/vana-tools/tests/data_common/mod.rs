@@ -6,6 +6,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use vana_core::{ToolContext, ToolError, ToolOutput, ToolRegistry};
 
+/// The built-in policy's sandbox uid/gid (what workspace files are owned by).
+pub const SANDBOX_UID: u32 = 100_000;
+
 /// A fresh data dir with the data tools registered over it.
 pub struct Env {
     /// The data dir (workspaces live under it).
@@ -26,7 +29,8 @@ impl Env {
         let dir = std::env::temp_dir().join(unique("vana-data-test"));
         std::fs::create_dir_all(&dir).unwrap();
         let mut tools = ToolRegistry::new();
-        vana_tools::register_data(&mut tools, dir.clone(), sql);
+        let workspaces = vana_workspace::Workspaces::new(dir.join("workspaces"), SANDBOX_UID, SANDBOX_UID);
+        vana_tools::register_data(&mut tools, workspaces, sql);
         Env { dir, tools }
     }
 
