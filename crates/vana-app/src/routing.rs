@@ -7,11 +7,12 @@
 use crate::config::{RouterConfig, RouterMode};
 use async_trait::async_trait;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 use vana_core::agent::TRANSFER_TOOL;
+use vana_core::availability::ToolAvailability;
 use vana_core::{Callback, CallbackContext, Content, FunctionCall, LlmRequest, LlmResponse, Part};
 use vana_router::{AgentProfile, Embedder, RouteDecision, Router};
 
@@ -82,12 +83,27 @@ pub struct RoutingCallback {
     router: Arc<SharedRouter>,
     /// Invocations already routed, with the router's choice (for shadow mode's comparison).
     seen: Mutex<HashMap<String, Option<RouteDecision>>>,
+    /// Specialists with none of their tools here: never handed a task.
+    unavailable: BTreeMap<String, ToolAvailability>,
 }
 
 impl RoutingCallback {
     /// Routes for `root` (the orchestrator) in `config`'s mode.
     pub fn new(root: impl Into<String>, config: &RouterConfig, router: Arc<SharedRouter>) -> Self {
-        RoutingCallback { root: root.into(), mode: config.mode, router, seen: Mutex::default() }
+        RoutingCallback {
+            root: root.into(),
+            mode: config.mode,
+            router,
+            seen: Mutex::default(),
+            unavailable: BTreeMap::new(),
+        }
+    }
+
+    /// Never hands a task to these agents (they have none of their tools); when one is the
+    /// confident choice, the orchestrator answers which specialist would fit and what it lacks.
+    pub fn with_unavailable(mut self, unavailable: BTreeMap<String, ToolAvailability>) -> Self {
+        self.unavailable = unavailable;
+        self
     }
 
     fn effective_mode(&self, model: &str) -> RouterMode {
@@ -166,6 +182,21 @@ impl Callback for RoutingCallback {
         }
         if !decision.confident || decision.agent == self.root {
             return None;
+        }
+        if let Some(lacks) = self.unavailable.get(&decision.agent) {
+            let text = format!(
+                "This is a task for the `{}` specialist, but none of its tools is available in this installation \
+                 (it lacks {}), so I cannot do it with real tools. I will not make up their results.",
+                decision.agent,
+                lacks.missing_list()
+            );
+            return Some(LlmResponse {
+                content: Some(Content { role: "model".into(), parts: vec![Part::text(text)] }),
+                partial: false,
+                turn_complete: true,
+                usage: None,
+                finish_reason: Some("routed".into()),
+            });
         }
         let mut router = decision_json(&decision);
         router["decidedBy"] = json!("router");

@@ -95,3 +95,42 @@ async fn shadow_mode_records_whether_the_model_agreed() {
     assert_eq!(args["router"]["agreed"], true, "{args}");
     assert_eq!(model.requests().len(), 3, "in shadow mode the model always decides");
 }
+
+/// The shipped nlp agent has none of its tools yet: the router does not hand it a task, the
+/// orchestrator's model cannot transfer to it and is told what it lacks, and nobody is told to
+/// "report the tools' results".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_without_any_of_its_tools_is_never_handed_a_task() {
+    let model = ScriptedModel::named("scripted-absent", vec![ScriptedTurn::text("unused")]);
+    let (first, _dir) = app(RouterMode::First, &model).await;
+    let lacks = first.catalog.unavailable(&first.tools, &first.mcp_tools());
+    assert!(lacks.contains_key("nlp"), "nlp has no tools today: {lacks:?}");
+    let events = run(&first, "what is the sentiment of these customer reviews?").await;
+    assert!(transfer_args(&events).is_none(), "{events:#?}");
+    let answer = events.last().unwrap().text();
+    assert!(answer.contains("`nlp`") && answer.contains("`analyze_sentiment`"), "{answer}");
+    assert!(model.requests().is_empty(), "answered without a model call");
+
+    // When the orchestrator's model decides, nlp is not among its transfer targets, and its
+    // instruction names what nlp lacks.
+    let model = ScriptedModel::named("scripted-absent-2", vec![ScriptedTurn::text("nlp lacks its tools")]);
+    let (off, _dir2) = app(RouterMode::Off, &model).await;
+    run(&off, "what is the sentiment of these customer reviews?").await;
+    let req = &model.requests()[0];
+    let system = req.system_instruction.clone().unwrap_or_default();
+    assert!(system.contains("- nlp: lacks `analyze_sentiment`"), "{system}");
+    assert!(!system.contains("`nlp`:"), "nlp is not offered as a transfer target: {system}");
+    let transfer = req.tools.iter().find(|t| t.name == "transfer_to_agent").expect("transfer tool");
+    assert!(!transfer.parameters.to_string().contains("\"nlp\""), "{:?}", transfer.parameters);
+
+    // Run directly, the agent hears that its tools are missing, not that it should report them.
+    let model = ScriptedModel::named("scripted-absent-3", vec![ScriptedTurn::text("no tools here")]);
+    let (direct, _dir3) = app(RouterMode::Off, &model).await;
+    let runner = direct.runner(Some("nlp")).unwrap();
+    let session = direct.store.create_session("nlp", "u", None, Default::default()).await.unwrap();
+    let inv = runner.run("u", &session.id, Content::user_text("sentiment of 'great!'"), false).await.unwrap();
+    inv.collect().await;
+    let system = model.requests()[0].system_instruction.clone().unwrap_or_default();
+    assert!(system.contains("None of your tools is available"), "{system}");
+    assert!(!system.contains("Use `analyze_sentiment`"), "{system}");
+}

@@ -2,6 +2,7 @@
 //! built into an agent tree.
 
 use crate::agent::{Agent, AgentTool, LlmAgent, WorkflowAgent, WorkflowKind};
+use crate::availability::{self, ToolAvailability};
 use crate::model::ModelResolver;
 use crate::tool::{Tool, ToolRegistry};
 use serde::{Deserialize, Serialize};
@@ -225,14 +226,44 @@ impl Catalog {
 
     /// Tools an agent declares that the registry does not have (yet).
     pub fn missing_tools(&self, name: &str, tools: &ToolRegistry) -> Vec<String> {
+        self.availability(name, tools, &HashMap::new()).missing
+    }
+
+    /// Which of an agent's declared tools exist (`extra_tools`: MCP tools per agent).
+    pub fn availability(
+        &self,
+        name: &str,
+        tools: &ToolRegistry,
+        extra_tools: &HashMap<String, Vec<Arc<dyn Tool>>>,
+    ) -> ToolAvailability {
+        let Some((spec, _)) = self.specs.get(name) else { return ToolAvailability::default() };
+        let missing: Vec<String> = spec.tools.iter().filter(|t| tools.get(t).is_none()).cloned().collect();
+        let extra = extra_tools.get(name).map(Vec::len).unwrap_or(0);
+        ToolAvailability {
+            available: spec.tools.len() - missing.len() + extra + spec.agent_tools.len(),
+            missing,
+            declares_tools: !spec.tools.is_empty() || !spec.mcp_servers.is_empty(),
+        }
+    }
+
+    /// The agents (other than workflow children) that declare tools and have none of them
+    /// here, with what they lack: they are never transfer targets.
+    pub fn unavailable(
+        &self,
+        tools: &ToolRegistry,
+        extra_tools: &HashMap<String, Vec<Arc<dyn Tool>>>,
+    ) -> BTreeMap<String, ToolAvailability> {
         self.specs
-            .get(name)
-            .map(|(s, _)| s.tools.iter().filter(|t| tools.get(t).is_none()).cloned().collect())
-            .unwrap_or_default()
+            .keys()
+            .map(|n| (n.clone(), self.availability(n, tools, extra_tools)))
+            .filter(|(_, a)| a.none_available())
+            .collect()
     }
 
     /// Builds the agent tree rooted at `root`. Declared tools that do not exist are left out
-    /// (listed by [`Catalog::missing_tools`]); `extra_tools` adds tools per agent (e.g. MCP).
+    /// (listed by [`Catalog::missing_tools`]) and the agent's instruction says so; sub-agents
+    /// with none of their tools are not transfer targets ([`Catalog::unavailable`]);
+    /// `extra_tools` adds tools per agent (e.g. MCP).
     pub fn build(
         &self,
         root: &str,
@@ -257,7 +288,15 @@ impl Catalog {
         }
         let (spec, source) = self.specs.get(name).ok_or_else(|| CatalogError::UnknownAgent(name.into()))?;
         let mut subs = Vec::new();
+        // A model-driven agent never transfers to a specialist that has none of its tools;
+        // its instruction says which ones and what they lack.
+        let mut unavailable_subs = Vec::new();
         for s in &spec.sub_agents {
+            let a = self.availability(s, tools, extra);
+            if spec.kind == AgentKind::Llm && a.none_available() {
+                unavailable_subs.push((s.clone(), a));
+                continue;
+            }
             subs.push(self.build_one(s, tools, extra, models, built)?);
         }
         let agent: Arc<dyn Agent> = match spec.kind {
@@ -268,9 +307,11 @@ impl Catalog {
                     field: "model".into(),
                     message: e.to_string(),
                 })?;
+                let own = self.availability(name, tools, extra);
+                let instruction = availability::instruction(&spec.instruction, &own, &unavailable_subs);
                 let mut b = LlmAgent::builder(&spec.name, model)
                     .description(&spec.description)
-                    .instruction(&spec.instruction)
+                    .instruction(&instruction)
                     .tools(spec.tools.iter().filter_map(|t| tools.get(t)))
                     .tools(extra.get(&spec.name).cloned().unwrap_or_default());
                 for at in &spec.agent_tools {

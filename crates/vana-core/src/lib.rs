@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod audit;
+pub mod availability;
 pub mod callbacks;
 pub mod catalog;
 pub mod context;
