@@ -153,6 +153,12 @@ pub fn ensure(asset: &Asset, models_dir: &Path) -> Result<PathBuf, AssetError> {
         return Ok(dir);
     }
     fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    // One provisioner at a time (threads and processes alike): they share the scratch folder
+    // and the `.partial` files. Whoever waited finds the files verified.
+    let _lock = lock(&models_dir.join(format!(".{}.lock", asset.name)))?;
+    if asset.files.iter().all(|f| is_verified(&dir.join(f.name), f.sha256)) {
+        return Ok(dir);
+    }
     let mut roots = python_site_dirs();
     let mut scratch = None;
     if !asset.files.iter().all(|f| find_parts(f, &roots).is_some()) {
@@ -182,6 +188,23 @@ pub fn ensure(asset: &Asset, models_dir: &Path) -> Result<PathBuf, AssetError> {
 /// The path of one file of `asset`, provisioning it if needed.
 pub fn ensure_file(asset: &Asset, file: &str, models_dir: &Path) -> Result<PathBuf, AssetError> {
     Ok(ensure(asset, models_dir)?.join(file))
+}
+
+/// An exclusive `flock` on `path` (created), held until the file is dropped.
+fn lock(path: &Path) -> Result<fs::File, AssetError> {
+    use std::os::fd::AsRawFd;
+    let f =
+        fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(io_err(path))?;
+    loop {
+        // SAFETY: flock on an open fd.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            return Ok(f);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(io_err(path)(e));
+        }
+    }
 }
 
 fn marker(path: &Path) -> PathBuf {
