@@ -1,4 +1,5 @@
-//! Named connections from `[sql]` in vana.toml and ad-hoc connection strings.
+//! Named connections from `[sql]` in vana.toml and ad-hoc connection strings: SQLite files in the
+//! session workspace, and database URLs only where `[sql] allow_adhoc_urls` says so.
 
 use crate::data::Workspaces;
 use serde::{Deserialize, Serialize};
@@ -16,11 +17,14 @@ pub struct SqlConfig {
     pub max_rows: usize,
     /// Longest a statement may run, seconds.
     pub timeout_secs: u64,
+    /// Accept `postgres://` URLs the model writes itself (read-only, never a privileged role);
+    /// off by default: the model names configured connections or workspace SQLite files.
+    pub allow_adhoc_urls: bool,
 }
 
 impl Default for SqlConfig {
     fn default() -> Self {
-        SqlConfig { connections: BTreeMap::new(), max_rows: 1000, timeout_secs: 30 }
+        SqlConfig { connections: BTreeMap::new(), max_rows: 1000, timeout_secs: 30, allow_adhoc_urls: false }
     }
 }
 
@@ -34,6 +38,10 @@ pub struct SqlConnection {
     pub url_env: String,
     /// Allow writes (each still needs a human's approval).
     pub writable: bool,
+    /// PostgreSQL: accept a role that is a superuser or may read or write the server's files or
+    /// run programs there (`pg_read_server_files`, `pg_write_server_files`,
+    /// `pg_execute_server_program`) for read-only calls. Off: such a role is refused.
+    pub allow_privileged: bool,
 }
 
 /// A resolved database.
@@ -43,6 +51,19 @@ pub enum Target {
     Sqlite(PathBuf),
     /// A PostgreSQL URL.
     Postgres(String),
+}
+
+/// A `connection` argument resolved against the config.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    /// Where the database is.
+    pub target: Target,
+    /// Approved writes are allowed (configured with `writable = true`).
+    pub writable: bool,
+    /// A privileged PostgreSQL role is accepted for reads (configured `allow_privileged`).
+    pub allow_privileged: bool,
+    /// The configured connection's name; `None` for ad-hoc ones.
+    pub name: Option<String>,
 }
 
 /// Config plus workspaces: turns a `connection` argument into a target.
@@ -56,9 +77,9 @@ impl Connections {
         Connections { config, ws }
     }
 
-    /// Resolves a configured name or an ad-hoc string; returns the target and whether writes are
-    /// allowed (only configured connections marked `writable`).
-    pub fn resolve(&self, ctx: &ToolContext, conn: &str) -> Result<(Target, bool), ToolError> {
+    /// Resolves a configured name or an ad-hoc string. Ad-hoc connections are read-only and never
+    /// privileged; ad-hoc URLs need `[sql] allow_adhoc_urls = true`.
+    pub fn resolve(&self, ctx: &ToolContext, conn: &str) -> Result<Resolved, ToolError> {
         if let Some(c) = self.config.connections.get(conn) {
             let url = if c.url_env.is_empty() {
                 c.url.clone()
@@ -75,18 +96,59 @@ impl Connections {
                     "connection `{conn}` has no url or url_env in [sql]"
                 )));
             }
-            return Ok((parse(&url, None)?, c.writable));
+            return Ok(Resolved {
+                target: parse(&url, None)?,
+                writable: c.writable,
+                allow_privileged: c.allow_privileged,
+                name: Some(conn.to_string()),
+            });
         }
-        if conn.starts_with("postgres://") || conn.starts_with("postgresql://") || looks_like_file(conn) {
+        let adhoc = |target| Resolved { target, writable: false, allow_privileged: false, name: None };
+        if let Some(scheme) = url_scheme(conn) {
+            if !self.config.allow_adhoc_urls {
+                return Err(ToolError::Blocked(format!(
+                    "database URLs written in the call ({scheme}://...) are refused because `[sql] allow_adhoc_urls` is false: \
+                     use a configured connection ({}) or a SQLite file in the session workspace, or set \
+                     `allow_adhoc_urls = true` under [sql] in vana.toml",
+                    self.names()
+                )));
+            }
+            if scheme != "postgres" && scheme != "postgresql" {
+                return Err(ToolError::InvalidArgs(format!(
+                    "`{scheme}://` databases are not supported: use a postgres:// URL, a configured connection ({}) or a SQLite file",
+                    self.names()
+                )));
+            }
+            return Ok(adhoc(Target::Postgres(conn.to_string())));
+        }
+        if looks_like_file(conn) {
             // Ad-hoc SQLite files must be inside the session workspace; always read-only.
-            return Ok((parse(conn, Some((&self.ws, ctx)))?, false));
+            return Ok(adhoc(parse(conn, Some((&self.ws, ctx)))?));
         }
-        let names: Vec<&str> = self.config.connections.keys().map(String::as_str).collect();
         Err(ToolError::InvalidArgs(format!(
-            "unknown connection `{conn}`: use a configured name ({}) or a postgres:// URL or a SQLite file in the workspace",
-            if names.is_empty() { "none configured in [sql.connections]".to_string() } else { names.join(", ") }
+            "unknown connection `{conn}`: use a configured name ({}) or a SQLite file in the workspace",
+            self.names()
         )))
     }
+
+    /// The configured connection names, for messages.
+    fn names(&self) -> String {
+        let names: Vec<&str> = self.config.connections.keys().map(String::as_str).collect();
+        if names.is_empty() {
+            "none configured in [sql.connections]".to_string()
+        } else {
+            names.join(", ")
+        }
+    }
+}
+
+/// The scheme of a `scheme://...` URL other than SQLite's, lower-cased.
+fn url_scheme(s: &str) -> Option<String> {
+    let (scheme, _) = s.split_once("://")?;
+    let ok = !scheme.is_empty()
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        && !scheme.eq_ignore_ascii_case("sqlite");
+    ok.then(|| scheme.to_ascii_lowercase())
 }
 
 fn looks_like_file(s: &str) -> bool {
@@ -95,8 +157,14 @@ fn looks_like_file(s: &str) -> bool {
 }
 
 fn parse(url: &str, workspace: Option<(&Workspaces, &ToolContext)>) -> Result<Target, ToolError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Target::Postgres(url.to_string()));
+    match url_scheme(url).as_deref() {
+        Some("postgres" | "postgresql") => return Ok(Target::Postgres(url.to_string())),
+        Some(other) => {
+            return Err(ToolError::InvalidArgs(format!(
+                "`{other}://` databases are not supported; VANA speaks PostgreSQL and SQLite"
+            )))
+        }
+        None => {}
     }
     let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
     match workspace {

@@ -1,6 +1,8 @@
 //! The Database Specialist's tools: SQL against SQLite files and PostgreSQL, read-only in the
-//! database session unless a configured connection is writable and a human approves the write.
+//! database session unless a configured connection is writable and a human approves the write;
+//! model-given SQL passes a parser-based check first (`classify`).
 
+mod classify;
 mod conn;
 mod postgres;
 mod result;

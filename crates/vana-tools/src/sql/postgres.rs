@@ -1,5 +1,6 @@
 //! PostgreSQL: every statement runs in a transaction that is `READ ONLY` unless the write path
-//! asked otherwise, with `statement_timeout` and a row limit.
+//! asked otherwise, with `statement_timeout` and a row limit; read-only sessions refuse roles
+//! that can reach the server's files or programs.
 
 use super::result::ResultTable;
 use bytes::BytesMut;
@@ -23,6 +24,79 @@ pub async fn connect(url: &str, timeout: Duration) -> Result<Client, String> {
         let _ = conn.await;
     });
     Ok(client)
+}
+
+/// The connection's role and whether it can reach past the database, in one query.
+const ROLE_SQL: &str = "SELECT current_user::text, current_database()::text, r.rolsuper, \
+    pg_has_role(current_user, 'pg_read_server_files', 'MEMBER'), \
+    pg_has_role(current_user, 'pg_write_server_files', 'MEMBER'), \
+    pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER'), \
+    array_to_string(current_schemas(false), ',') \
+    FROM pg_roles r WHERE r.rolname = current_user";
+
+/// The name the suggested read-only role gets.
+pub const READONLY_ROLE: &str = "vana_readonly";
+
+/// Refuses a role that is a superuser or a member of `pg_read_server_files`,
+/// `pg_write_server_files` or `pg_execute_server_program`; the error gives the SQL that creates
+/// a read-only role instead. `connection` is the configured name (`None` for an ad-hoc URL).
+pub async fn check_role(client: &Client, connection: Option<&str>, timeout: Duration) -> Result<(), String> {
+    let row = tokio::time::timeout(timeout, client.query_one(ROLE_SQL, &[]))
+        .await
+        .map_err(|_| format!("checking the connection's role took longer than {}s", timeout.as_secs()))?
+        .map_err(|e| format!("cannot check the connection's role: {}", pg_error(&e)))?;
+    let (role, database, superuser): (String, String, bool) = (row.get(0), row.get(1), row.get(2));
+    let groups: Vec<&str> = ["pg_read_server_files", "pg_write_server_files", "pg_execute_server_program"]
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| row.get::<_, bool>(i + 3))
+        .map(|(_, g)| g)
+        .collect();
+    if !superuser && groups.is_empty() {
+        return Ok(());
+    }
+    let what = if superuser {
+        "is a superuser".to_string()
+    } else {
+        format!("is a member of {}", groups.join(", "))
+    };
+    let schemas: Vec<String> =
+        row.get::<_, String>(6).split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    let schemas = if schemas.is_empty() { vec!["public".to_string()] } else { schemas };
+    let fix = match connection {
+        Some(name) => format!(
+            "put that role in the url (or url_env) of [sql.connections.{name}]; or, to accept the risk, set \
+             `allow_privileged = true` under [sql.connections.{name}]"
+        ),
+        None => "connect as that role: ad-hoc URLs never accept a privileged role (a configured connection \
+                 can accept one with `allow_privileged = true` under [sql.connections.NAME])"
+            .to_string(),
+    };
+    Err(format!(
+        "PostgreSQL role `{role}` {what}: it can read and write the database server's files or run programs \
+         there, so VANA refuses it for read-only calls. Create a read-only role (as `{role}`, choosing a password):\n\n{}\n\nThen {fix}.",
+        readonly_role_sql(&database, &role, &schemas)
+    ))
+}
+
+/// SQL that creates a login role able to read every table of `schemas` (now and, for tables
+/// `owner` creates later, by default privileges) and nothing else.
+pub fn readonly_role_sql(database: &str, owner: &str, schemas: &[String]) -> String {
+    let r = READONLY_ROLE;
+    let mut sql = vec![
+        format!("CREATE ROLE {r} LOGIN PASSWORD 'choose-a-password';"),
+        format!("GRANT CONNECT ON DATABASE {} TO {r};", quote(database)),
+    ];
+    for s in schemas {
+        let s = quote(s);
+        sql.push(format!("GRANT USAGE ON SCHEMA {s} TO {r};"));
+        sql.push(format!("GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {r};"));
+        sql.push(format!(
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {s} GRANT SELECT ON TABLES TO {r};",
+            quote(owner)
+        ));
+    }
+    sql.join("\n")
 }
 
 /// The server's message (with detail and hint) rather than tokio-postgres' generic "db error".
@@ -57,9 +131,13 @@ pub async fn run(
         .start()
         .await
         .map_err(|e| format!("PostgreSQL error: {}", pg_error(&e)))?;
-    tx.batch_execute(&format!("SET LOCAL statement_timeout = {}", timeout.as_millis().max(1)))
-        .await
-        .map_err(|e| pg_error(&e))?;
+    // Standard strings (no backslash escapes outside E'...') as the statement check reads them.
+    tx.batch_execute(&format!(
+        "SET LOCAL statement_timeout = {}; SET LOCAL standard_conforming_strings = on",
+        timeout.as_millis().max(1)
+    ))
+    .await
+    .map_err(|e| pg_error(&e))?;
     let err = |e: tokio_postgres::Error| format!("PostgreSQL error: {}", pg_error(&e));
     let stmt = tx.prepare(sql).await.map_err(err)?;
     if stmt.params().len() != params.len() {
@@ -263,11 +341,12 @@ pub async fn describe(client: &mut Client, table: &str, timeout: Duration) -> Re
         Some((s, t)) => (Some(s), t),
         None => (None, table),
     };
+    // The primary key from pg_index: information_schema's constraint views show only tables the
+    // role owns, so a read-only role would see no keys there.
     let sql = "SELECT c.column_name, c.data_type, c.is_nullable = 'YES', c.column_default, c.table_schema, \
-               EXISTS (SELECT 1 FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage k \
-                 ON tc.constraint_name = k.constraint_name AND tc.table_schema = k.table_schema \
-                 WHERE tc.constraint_type = 'PRIMARY KEY' AND k.table_schema = c.table_schema \
-                 AND k.table_name = c.table_name AND k.column_name = c.column_name) \
+               EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
+                 WHERE i.indisprimary AND i.indrelid = format('%I.%I', c.table_schema, c.table_name)::regclass \
+                 AND a.attname = c.column_name) \
                FROM information_schema.columns c WHERE c.table_name = $1 \
                AND c.table_schema = COALESCE($2::text, (SELECT n.nspname FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace \
                    WHERE r.oid = to_regclass(quote_ident($1))::oid)) ORDER BY c.ordinal_position";

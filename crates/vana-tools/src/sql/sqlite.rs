@@ -1,8 +1,14 @@
-//! SQLite: read-only sessions (`SQLITE_OPEN_READ_ONLY` + `PRAGMA query_only`), row and time limits.
+//! SQLite: read-only sessions (`SQLITE_OPEN_READ_ONLY` + `PRAGMA query_only`), row and time limits,
+//! and on every connection the hardening that keeps SQL inside the one database file: an
+//! authorizer that refuses ATTACH / DETACH (VACUUM INTO attaches its output, so it is refused
+//! too), extension loading and pragmas that undo the rest; `trusted_schema` off; defensive mode.
 
+use super::classify::{pragma_allowed, refused_function};
 use super::result::ResultTable;
+use rusqlite::config::DbConfig;
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::{Value as Sql, ValueRef};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{ffi, Connection, OpenFlags};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -19,13 +25,47 @@ pub fn open(path: &Path, writable: bool, timeout: Duration) -> Result<Connection
     };
     let mut conn = Connection::open_with_flags(path, flags)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    if !writable {
-        conn.execute_batch("PRAGMA query_only = ON").map_err(|e| e.to_string())?;
-    }
+    harden(&mut conn, writable).map_err(|e| format!("cannot secure {}: {e}", path.display()))?;
     conn.busy_timeout(Duration::from_secs(5)).map_err(|e| e.to_string())?;
     let deadline = Instant::now() + timeout;
     conn.progress_handler(10_000, Some(move || Instant::now() > deadline)).map_err(|e| e.to_string())?;
     Ok(conn)
+}
+
+/// Defensive mode, untrusted schema, `query_only` on read-only sessions, then the authorizer
+/// (installed last, so VANA's own pragmas above are not subject to it).
+fn harden(conn: &mut Connection, writable: bool) -> rusqlite::Result<()> {
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+    if !writable {
+        conn.execute_batch("PRAGMA query_only = ON")?;
+    }
+    // Extension loading is off unless enabled through the C API, which nothing here does;
+    // the authorizer refuses the load_extension() SQL function as well.
+    conn.authorizer(Some(move |ctx: AuthContext<'_>| authorize(ctx.action, writable)))
+}
+
+/// The authorizer's decision for one action found while a statement is prepared (including the
+/// statements SQLite prepares itself, such as VACUUM INTO's ATTACH of its output file).
+fn authorize(action: AuthAction<'_>, writable: bool) -> Authorization {
+    match action {
+        AuthAction::Attach { .. } | AuthAction::Detach { .. } => Authorization::Deny,
+        // ATTACH of a computed file name arrives without a name, as an unknown action.
+        AuthAction::Unknown { code, .. } if code == ffi::SQLITE_ATTACH || code == ffi::SQLITE_DETACH => {
+            Authorization::Deny
+        }
+        AuthAction::Function { function_name } if refused_function(function_name).is_some() => {
+            Authorization::Deny
+        }
+        AuthAction::Pragma { pragma_name, pragma_value } => {
+            if pragma_allowed(pragma_name, pragma_value.is_some(), writable) {
+                Authorization::Allow
+            } else {
+                Authorization::Deny
+            }
+        }
+        _ => Authorization::Allow,
+    }
 }
 
 fn to_sql(v: &Value) -> Result<Sql, String> {
@@ -192,4 +232,87 @@ pub fn quote(id: &str) -> String {
 
 fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The hardening on its own, below the statement check: SQL sent straight to the connection.
+    use super::*;
+    use std::path::PathBuf;
+
+    fn scratch(name: &str) -> PathBuf {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let dir = std::env::temp_dir().join(format!("vana-sqlite-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("main.db");
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1);")
+            .unwrap();
+        Connection::open(dir.join("other.db"))
+            .unwrap()
+            .execute_batch("CREATE TABLE secret (s TEXT);")
+            .unwrap();
+        dir
+    }
+
+    const T: Duration = Duration::from_secs(5);
+
+    #[test]
+    fn attach_detach_and_vacuum_into_are_refused_on_read_and_write_connections() {
+        let dir = scratch("attach");
+        for writable in [false, true] {
+            let conn = open(&dir.join("main.db"), writable, T).unwrap();
+            let other = dir.join("other.db");
+            let copy = dir.join(format!("copy-{writable}.db"));
+            for sql in [
+                format!("ATTACH '{}' AS x", other.display()),
+                format!("ATTACH '{}' || '' AS x", other.display()),
+                format!("VACUUM INTO '{}'", copy.display()),
+                "DETACH main".to_string(),
+            ] {
+                let e = run(&conn, &sql, &[], 10, T).unwrap_err();
+                // Refused while prepared ("not authorized") or, for VACUUM INTO's own ATTACH of
+                // its output, while it runs ("authorization denied").
+                assert!(
+                    e.contains("not authorized") || e.contains("authorization denied"),
+                    "writable={writable} `{sql}`: {e}"
+                );
+            }
+            assert!(!copy.exists(), "VACUUM INTO created {}", copy.display());
+            let dbs = run(&conn, "SELECT name FROM pragma_database_list", &[], 10, T).unwrap();
+            assert_eq!(dbs.rows, vec![vec![json!("main")]], "nothing was attached");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn trusted_schema_is_off_extensions_do_not_load_and_pragmas_cannot_undo_it() {
+        let dir = scratch("pragma");
+        for writable in [false, true] {
+            let conn = open(&dir.join("main.db"), writable, T).unwrap();
+            let t = run(&conn, "PRAGMA trusted_schema", &[], 1, T).unwrap();
+            assert_eq!(t.rows[0][0], json!(0), "writable={writable}");
+            for sql in [
+                "PRAGMA trusted_schema = ON",
+                "PRAGMA writable_schema = ON",
+                "SELECT load_extension('/nonexistent.so')",
+            ] {
+                let e = run(&conn, sql, &[], 1, T).unwrap_err();
+                assert!(e.contains("not authorized"), "writable={writable} `{sql}`: {e}");
+            }
+            assert_eq!(run(&conn, "PRAGMA trusted_schema", &[], 1, T).unwrap().rows[0][0], json!(0));
+            // The reads VANA itself uses still work under the authorizer.
+            assert_eq!(describe(&conn, "t", T).unwrap()["rowCount"], json!(1));
+        }
+        let ro = open(&dir.join("main.db"), false, T).unwrap();
+        for sql in ["PRAGMA query_only = OFF", "PRAGMA user_version = 7", "PRAGMA journal_mode = DELETE"] {
+            let e = run(&ro, sql, &[], 1, T).unwrap_err();
+            assert!(e.contains("not authorized"), "`{sql}`: {e}");
+        }
+        assert_eq!(run(&ro, "PRAGMA query_only", &[], 1, T).unwrap().rows[0][0], json!(1));
+        let e = run(&ro, "DELETE FROM t", &[], 1, T).unwrap_err();
+        assert!(e.contains("readonly"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -1,7 +1,11 @@
-//! The SQL tools. Reads run in read-only database sessions; writes need a connection marked
-//! `writable` in `[sql.connections]` and a human's approval (`requires_confirmation`).
+//! The SQL tools. Reads run in read-only database sessions, only statements the parser reads as
+//! reads, and (PostgreSQL) only as a role that cannot reach the server's files or programs;
+//! writes need a connection marked `writable` in `[sql.connections]` and a human's approval
+//! (`requires_confirmation`). Neither path runs statements or functions that reach past the
+//! database (see `classify`).
 
-use super::conn::{Connections, Target};
+use super::classify::{self, Access, Dialect};
+use super::conn::{Connections, Resolved, Target};
 use super::result::ResultTable;
 use super::{postgres, sqlite};
 use crate::args;
@@ -12,7 +16,7 @@ use std::time::{Duration, Instant};
 use vana_core::{Tool, ToolContext, ToolError, ToolOutput};
 
 fn conn_schema() -> Value {
-    json!({"type": "string", "description": "A configured connection name, a postgres:// URL, or a SQLite file in the session workspace."})
+    json!({"type": "string", "description": "A configured connection name or a SQLite file in the session workspace (a postgres:// URL only where the configuration allows ad-hoc URLs)."})
 }
 
 fn params_of(args: &Value) -> Result<Vec<Value>, ToolError> {
@@ -35,18 +39,41 @@ impl Connections {
         Ok((max, Duration::from_secs(self.config.timeout_secs.max(1))))
     }
 
-    /// Runs one statement read-only or (for approved writes) read-write.
+    /// Connects to PostgreSQL; a read-only session first checks the role (once per connect)
+    /// unless the connection is configured with `allow_privileged`.
+    async fn postgres(
+        &self,
+        r: &Resolved,
+        url: &str,
+        access: Access,
+        timeout: Duration,
+    ) -> Result<tokio_postgres::Client, ToolError> {
+        let c = postgres::connect(url, timeout).await.map_err(ToolError::Failed)?;
+        if access == Access::Read && !r.allow_privileged {
+            postgres::check_role(&c, r.name.as_deref(), timeout).await.map_err(ToolError::Blocked)?;
+        }
+        Ok(c)
+    }
+
+    /// Runs one model-given statement read-only or (for approved writes) read-write, after the
+    /// statement check. PostgreSQL checks the role before the statement, so each defence
+    /// refuses on its own.
     async fn execute(
         &self,
-        target: Target,
+        r: Resolved,
         sql: String,
         params: Vec<Value>,
-        writable: bool,
+        access: Access,
         max: usize,
         timeout: Duration,
     ) -> Result<ResultTable, ToolError> {
-        match target {
+        let writable = access == Access::Write;
+        let checked =
+            |dialect| classify::check(&sql, dialect, access).map_err(|e| ToolError::Blocked(e.to_string()));
+        match &r.target {
             Target::Sqlite(path) => {
+                checked(Dialect::Sqlite)?;
+                let path = path.clone();
                 blocking(move || {
                     let mut c = sqlite::open(&path, writable, timeout)?;
                     if writable {
@@ -58,7 +85,8 @@ impl Connections {
                 .await
             }
             Target::Postgres(url) => {
-                let mut c = postgres::connect(&url, timeout).await.map_err(ToolError::Failed)?;
+                let mut c = self.postgres(&r, url, access, timeout).await?;
+                checked(Dialect::Postgres)?;
                 postgres::run(&mut c, &sql, &params, writable, max, timeout).await.map_err(ToolError::Failed)
             }
         }
@@ -85,8 +113,8 @@ impl Tool for ExecuteSqlQuery {
     fn description(&self) -> &str {
         "Run a SQL query (SQLite or PostgreSQL) in a READ-ONLY database session with row and time limits. \
          Use params for values ($1, $2 in PostgreSQL; ?1, ?2 in SQLite). Returns columns with types, rows and \
-         `truncated`; the result can be passed as `source` to analyze_dataset and visualize_data. Writes are \
-         refused by the database here; use execute_sql_write on a writable connection."
+         `truncated`; the result can be passed as `source` to analyze_dataset and visualize_data. Only reads \
+         run here (SELECT, WITH, VALUES, EXPLAIN, SHOW); use execute_sql_write on a writable connection for writes."
     }
     fn parameters(&self) -> Value {
         json!({"type": "object", "properties": {
@@ -97,10 +125,10 @@ impl Tool for ExecuteSqlQuery {
         }, "required": ["connection", "sql"]})
     }
     async fn call(&self, args: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
-        let (target, _) = self.0.resolve(&ctx, args::string(&args, "connection")?)?;
+        let r = self.0.resolve(&ctx, args::string(&args, "connection")?)?;
         let sql = args::string(&args, "sql")?.to_string();
         let (max, timeout) = self.0.limits(&args)?;
-        let t = self.0.execute(target, sql, params_of(&args)?, false, max, timeout).await?;
+        let t = self.0.execute(r, sql, params_of(&args)?, Access::Read, max, timeout).await?;
         Ok(ToolOutput::json(t.to_json()))
     }
 }
@@ -130,18 +158,24 @@ impl Tool for ExecuteSqlWrite {
     }
     async fn call(&self, args: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
         let name = args::string(&args, "connection")?;
-        let (target, writable) = self.0.resolve(&ctx, name)?;
-        if !writable {
-            return Err(ToolError::Blocked(format!(
-                "connection `{name}` is read-only; set `writable = true` under [sql.connections.{name}] to allow approved writes"
-            )));
-        }
+        let r = writable(self.0.resolve(&ctx, name)?, name)?;
         let sql = args::string(&args, "sql")?.to_string();
         let (max, timeout) = self.0.limits(&args)?;
-        let t = self.0.execute(target, sql, params_of(&args)?, true, max, timeout).await?;
+        let t = self.0.execute(r, sql, params_of(&args)?, Access::Write, max, timeout).await?;
         let mut v = t.to_json();
         v["committed"] = json!(true);
         Ok(ToolOutput::json(v))
+    }
+}
+
+/// The resolved connection if it takes approved writes.
+fn writable(r: Resolved, name: &str) -> Result<Resolved, ToolError> {
+    if r.writable {
+        Ok(r)
+    } else {
+        Err(ToolError::Blocked(format!(
+            "connection `{name}` is read-only; set `writable = true` under [sql.connections.{name}] to allow approved writes"
+        )))
     }
 }
 
@@ -160,15 +194,16 @@ impl Tool for ListTables {
         json!({"type": "object", "properties": {"connection": conn_schema(), "schema": {"type": "string"}}, "required": ["connection"]})
     }
     async fn call(&self, args: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
-        let (target, _) = self.0.resolve(&ctx, args::string(&args, "connection")?)?;
+        let r = self.0.resolve(&ctx, args::string(&args, "connection")?)?;
         let (_, timeout) = self.0.limits(&args)?;
-        let t = match target {
+        let t = match &r.target {
             Target::Sqlite(p) => {
+                let p = p.clone();
                 blocking(move || sqlite::list_tables(&sqlite::open(&p, false, timeout)?, timeout)).await?
             }
             Target::Postgres(url) => {
                 let schema = args::opt_string(&args, "schema")?;
-                let mut c = postgres::connect(&url, timeout).await.map_err(ToolError::Failed)?;
+                let mut c = self.0.postgres(&r, url, Access::Read, timeout).await?;
                 postgres::list_tables(&mut c, schema, timeout).await.map_err(ToolError::Failed)?
             }
         };
@@ -191,16 +226,17 @@ impl Tool for DescribeTable {
         json!({"type": "object", "properties": {"connection": conn_schema(), "table": {"type": "string", "description": "Name, or schema.name in PostgreSQL."}}, "required": ["connection", "table"]})
     }
     async fn call(&self, args: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
-        let (target, _) = self.0.resolve(&ctx, args::string(&args, "connection")?)?;
+        let r = self.0.resolve(&ctx, args::string(&args, "connection")?)?;
         let table = args::string(&args, "table")?.to_string();
         let (_, timeout) = self.0.limits(&args)?;
-        let v = match target {
+        let v = match &r.target {
             Target::Sqlite(p) => {
+                let p = p.clone();
                 blocking(move || sqlite::describe(&sqlite::open(&p, false, timeout)?, &table, timeout))
                     .await?
             }
             Target::Postgres(url) => {
-                let mut c = postgres::connect(&url, timeout).await.map_err(ToolError::Failed)?;
+                let mut c = self.0.postgres(&r, url, Access::Read, timeout).await?;
                 postgres::describe(&mut c, &table, timeout).await.map_err(ToolError::Failed)?
             }
         };
@@ -272,14 +308,9 @@ impl Tool for CreateTable {
         let name = args::string(&args, "connection")?;
         let sql =
             create_table_sql(args::string(&args, "table")?, args.get("columns").unwrap_or(&Value::Null))?;
-        let (target, writable) = self.0.resolve(&ctx, name)?;
-        if !writable {
-            return Err(ToolError::Blocked(format!(
-                "connection `{name}` is read-only; set `writable = true` under [sql.connections.{name}] to allow approved writes"
-            )));
-        }
+        let r = writable(self.0.resolve(&ctx, name)?, name)?;
         let (max, timeout) = self.0.limits(&args)?;
-        self.0.execute(target, sql.clone(), Vec::new(), true, max, timeout).await?;
+        self.0.execute(r, sql.clone(), Vec::new(), Access::Write, max, timeout).await?;
         Ok(ToolOutput::json(json!({"created": true, "sql": sql})))
     }
 }
@@ -301,11 +332,12 @@ impl Tool for TestDatabaseConnection {
     async fn call(&self, args: Value, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
         let conn = args::opt_string(&args, "connection")?.or(args::opt_string(&args, "connection_string")?);
         let conn = conn.ok_or_else(|| ToolError::InvalidArgs("`connection` (string) is required".into()))?;
-        let (target, writable) = self.0.resolve(&ctx, conn)?;
+        let r = self.0.resolve(&ctx, conn)?;
         let (_, timeout) = self.0.limits(&args)?;
         let start = Instant::now();
-        let (kind, version) = match target {
+        let (kind, version) = match &r.target {
             Target::Sqlite(p) => {
+                let p = p.clone();
                 let t = blocking(move || {
                     sqlite::run(
                         &sqlite::open(&p, false, timeout)?,
@@ -319,7 +351,7 @@ impl Tool for TestDatabaseConnection {
                 ("sqlite", t.rows[0][0].clone())
             }
             Target::Postgres(url) => {
-                let mut c = postgres::connect(&url, timeout).await.map_err(ToolError::Failed)?;
+                let mut c = self.0.postgres(&r, url, Access::Read, timeout).await?;
                 let t = postgres::run(&mut c, "SELECT version()", &[], false, 1, timeout)
                     .await
                     .map_err(ToolError::Failed)?;
@@ -328,7 +360,7 @@ impl Tool for TestDatabaseConnection {
         };
         Ok(ToolOutput::json(json!({
             "connected": true, "kind": kind, "serverVersion": version,
-            "latencyMs": start.elapsed().as_secs_f64() * 1000.0, "writable": writable
+            "latencyMs": start.elapsed().as_secs_f64() * 1000.0, "writable": r.writable
         })))
     }
 }
