@@ -197,7 +197,8 @@ impl Default for AgentsConfig {
     }
 }
 
-/// Tool allow/deny lists per agent name (`*` in `deny` applies to all agents).
+/// Tool allow/deny lists per agent name (`*` in `deny` applies to all agents; direct calls
+/// through VANA's MCP server use the agent name `mcp`). MCP tools are named `<server>__<tool>`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GuardrailsConfig {
@@ -205,7 +206,8 @@ pub struct GuardrailsConfig {
     pub allow: BTreeMap<String, BTreeSet<String>>,
     /// Agent -> tools it may never call.
     pub deny: BTreeMap<String, BTreeSet<String>>,
-    /// Tools whose every call waits for a human's approval.
+    /// Tools whose every call waits for a human's approval: built-in names, or MCP tools as
+    /// `<server>__<tool>` (`*` / `?` globs allowed, e.g. `git__*`).
     pub require_confirmation: BTreeSet<String>,
 }
 

@@ -80,7 +80,8 @@ impl App {
         let mut tools = ToolRegistry::new();
         vana_tools::register_all(&mut tools, sandbox.clone());
         vana_tools::register_data(&mut tools, config::data_dir(), config.sql.clone());
-        for name in &config.guardrails.require_confirmation {
+        // `<server>__<tool>` names are MCP tools, wrapped when listed (mcp.rs).
+        for name in config.guardrails.require_confirmation.iter().filter(|n| !mcp::is_mcp_tool_pattern(n)) {
             let tool = tools.get(name).ok_or_else(|| {
                 AppError::Config(config::ConfigError::Invalid {
                     origin: "guardrails.require_confirmation".into(),
@@ -89,7 +90,7 @@ impl App {
             })?;
             tools.register(Arc::new(vana_core::RequireConfirmation(tool)));
         }
-        let mcp = Arc::new(mcp::load_manager()?);
+        let mcp = Arc::new(mcp::load_manager(&config.guardrails)?);
         let router = Arc::new(routing::SharedRouter::new(
             routing::profiles(&catalog, &config.agents.root),
             config::models_dir(),
@@ -111,17 +112,18 @@ impl App {
         Ok(deleted)
     }
 
+    /// The `[guardrails]` allow/deny lists, for runners and VANA's MCP server.
+    pub fn tool_policy(&self) -> ToolPolicy {
+        ToolPolicy { allow: self.config.guardrails.allow.clone(), deny: self.config.guardrails.deny.clone() }
+    }
+
     /// A runner whose root is `agent` (the configured root when `None`).
     pub fn runner(&self, agent: Option<&str>) -> Result<Runner, AppError> {
         let name = agent.unwrap_or(&self.config.agents.root);
         let root = self.catalog.build(name, &self.tools, &self.mcp_tools(), self.models.as_ref())?;
-        let policy = ToolPolicy {
-            allow: self.config.guardrails.allow.clone(),
-            deny: self.config.guardrails.deny.clone(),
-        };
         let mut runner = Runner::new(root, self.store.clone())
             .with_config(self.config.run_config())
-            .with_callback(Arc::new(policy));
+            .with_callback(Arc::new(self.tool_policy()));
         if name == self.config.agents.root && self.config.router.mode != config::RouterMode::Off {
             runner = runner.with_callback(Arc::new(routing::RoutingCallback::new(
                 name,

@@ -1,9 +1,12 @@
 //! MCP server configuration: the shipped catalog (`config/mcp_servers.yaml`), a user's
 //! `mcp_servers.yaml` layered over it, and the common `mcpServers` JSON (`.mcp.json`, as
-//! Claude Desktop and Cursor write it). `${VAR}` / `${VAR:-default}` are expanded from the
-//! environment when a server starts; a reference to an unset variable makes the server
-//! unavailable with that variable named.
+//! Claude Desktop and Cursor write it; a project's `.mcp.json` only once `vana mcp trust`
+//! recorded its sha256, see [`crate::trust`]). `${VAR}` / `${VAR:-default}` are expanded from
+//! the environment when a server starts; a reference to an unset variable makes the server
+//! unavailable with that variable named. A started server's environment holds only
+//! [`INHERITED_ENV`], its `required_env` and its declared `env`.
 
+use crate::trust::{sha256_hex, ProjectFile, Trust, TrustStore};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -11,6 +14,14 @@ use std::time::Duration;
 
 /// The catalog shipped with VANA.
 pub const BUILTIN_CATALOG: &str = include_str!("../../../config/mcp_servers.yaml");
+
+/// The only variables of VANA's own environment a started server gets without declaring them
+/// (when VANA has them). Everything else (model keys, `VANA_*`, tokens) reaches a server only
+/// through its `env` or `required_env`.
+pub const INHERITED_ENV: [&str; 4] = ["PATH", "HOME", "LANG", "TMPDIR"];
+
+/// Name of a project's MCP file, read from the working directory once trusted.
+pub const PROJECT_FILE: &str = ".mcp.json";
 
 /// One MCP server as configured.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -25,7 +36,8 @@ pub struct ServerConfig {
     pub command: Option<String>,
     /// Its arguments.
     pub args: Vec<String>,
-    /// Extra environment for the program.
+    /// The program's environment besides [`INHERITED_ENV`] and `required_env` (values may use
+    /// `${VAR}`: `GITHUB_TOKEN: ${GITHUB_TOKEN}` passes that one variable).
     pub env: BTreeMap<String, String>,
     /// Working directory of the program.
     pub cwd: Option<String>,
@@ -33,9 +45,13 @@ pub struct ServerConfig {
     pub url: Option<String>,
     /// HTTP headers sent with every request (e.g. `Authorization: Bearer ${TOKEN}`).
     pub headers: BTreeMap<String, String>,
-    /// Environment variables that must be set (account tokens, database URLs).
+    /// Environment variables that must be set (account tokens, database URLs); a stdio server
+    /// gets them from VANA's environment.
     #[serde(alias = "environment_vars")]
     pub required_env: Vec<String>,
+    /// The server's tools (its names; `*` and `?` globs) whose every call waits for a human's
+    /// approval, as `requires_confirmation` tools do.
+    pub require_confirmation: Vec<String>,
     /// Lower comes first when an agent gets tools from several servers.
     pub priority: i32,
     /// Agents that get this server's tools (besides agents whose YAML lists the server).
@@ -64,6 +80,38 @@ impl ToolFilter {
     /// True when the tool passes the lists.
     pub fn admits(&self, tool: &str) -> bool {
         (self.allow.is_empty() || self.allow.contains(tool)) && !self.deny.contains(tool)
+    }
+}
+
+/// True when `name` matches `pattern`, where `*` stands for any run of characters and `?` for
+/// one character (no other syntax).
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+impl ServerConfig {
+    /// True when calls of the server's tool `tool` need a human's approval
+    /// (`require_confirmation`).
+    pub fn requires_confirmation(&self, tool: &str) -> bool {
+        self.require_confirmation.iter().any(|p| glob_match(p, tool))
     }
 }
 
@@ -122,6 +170,9 @@ pub struct McpConfig {
     pub servers: BTreeMap<String, ServerConfig>,
     /// Server name -> the file that last defined or changed it.
     pub sources: BTreeMap<String, String>,
+    /// The working directory's `.mcp.json`, when there is one, and whether it is trusted (an
+    /// untrusted or changed file adds and changes nothing).
+    pub project: Option<ProjectFile>,
 }
 
 #[derive(Deserialize)]
@@ -151,6 +202,9 @@ struct JsonServer {
     /// VANA extension: agents that get the tools.
     #[serde(default)]
     agents: Vec<String>,
+    /// VANA extension: tools (names or globs) whose calls wait for a human's approval.
+    #[serde(default)]
+    require_confirmation: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -169,9 +223,22 @@ impl McpConfig {
         c
     }
 
-    /// The shipped catalog, then `<config dir>/mcp_servers.yaml`, then `.mcp.json` in `cwd`
-    /// (each when it exists); later files change or add servers.
-    pub fn load(config_dir: &Path, cwd: &Path) -> Result<Self, ConfigError> {
+    /// The shipped catalog, then `<config dir>/mcp_servers.yaml` and `<config dir>/mcp.json`,
+    /// then `.mcp.json` in `cwd` when `trust` holds its current sha256 (each when it exists);
+    /// later files change or add servers. An untrusted or changed project file is only
+    /// described in [`McpConfig::project`]; even a malformed one is not an error.
+    pub fn load(config_dir: &Path, cwd: &Path, trust: &TrustStore) -> Result<Self, ConfigError> {
+        let mut c = Self::load_user(config_dir)?;
+        let p = cwd.join(PROJECT_FILE);
+        if p.is_file() {
+            c.add_project(&p, trust)?;
+        }
+        Ok(c)
+    }
+
+    /// The shipped catalog, then `<config dir>/mcp_servers.yaml` and `<config dir>/mcp.json`
+    /// (the operator's own files), each when it exists.
+    pub fn load_user(config_dir: &Path) -> Result<Self, ConfigError> {
         let mut c = Self::builtin();
         for name in ["mcp_servers.yaml", "mcp_servers.yml"] {
             let p = config_dir.join(name);
@@ -179,12 +246,60 @@ impl McpConfig {
                 c.add_yaml(&read(&p)?, &p.display().to_string())?;
             }
         }
-        for p in [config_dir.join("mcp.json"), cwd.join(".mcp.json")] {
-            if p.is_file() {
-                c.add_json(&read(&p)?, &p.display().to_string())?;
-            }
+        let p = config_dir.join("mcp.json");
+        if p.is_file() {
+            c.add_json(&read(&p)?, &p.display().to_string())?;
         }
         Ok(c)
+    }
+
+    /// Layers a project's `mcpServers` file when `trust` holds the sha256 of the bytes read now;
+    /// otherwise records it in [`McpConfig::project`] and leaves every server as it was.
+    pub fn add_project(&mut self, path: &Path, trust: &TrustStore) -> Result<(), ConfigError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| ConfigError::Read { path: path.display().to_string(), message: e.to_string() })?;
+        self.add_project_bytes(path, &bytes, trust)
+    }
+
+    /// [`McpConfig::add_project`] with the file's bytes already read (what is hashed is what is
+    /// parsed and shown).
+    pub fn add_project_bytes(
+        &mut self,
+        path: &Path,
+        bytes: &[u8],
+        trust: &TrustStore,
+    ) -> Result<(), ConfigError> {
+        let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let sha256 = sha256_hex(bytes);
+        let state = trust.state(&path, &sha256);
+        let text = String::from_utf8_lossy(bytes);
+        let origin = path.display().to_string();
+        // What the file would add or change, for listings (parsed on a copy).
+        let mut scratch = self.clone();
+        let (servers, error) = match scratch.add_json(&text, &origin) {
+            Ok(names) => {
+                let rows = names
+                    .into_iter()
+                    .map(|n| {
+                        let cfg = scratch.servers.get(&n);
+                        let transport = cfg.map(|s| s.transport_label()).unwrap_or_default();
+                        let reads_env = cfg.map(|s| s.referenced_env()).unwrap_or_default();
+                        let replaces = self.servers.contains_key(&n);
+                        (n, crate::trust::ProjectServer { transport, replaces, reads_env })
+                    })
+                    .collect();
+                (rows, None)
+            }
+            Err(e) => (BTreeMap::new(), Some(e.to_string())),
+        };
+        if state == Trust::Trusted {
+            if let Some(e) = error {
+                return Err(ConfigError::Invalid { origin, message: e });
+            }
+            *self = scratch;
+        }
+        self.project = Some(ProjectFile { path, sha256, trust: state, servers, error });
+        Ok(())
     }
 
     /// Layers a `servers:` YAML file: fields given change the named server, new names add one.
@@ -221,13 +336,15 @@ impl McpConfig {
         Ok(())
     }
 
-    /// Layers an `mcpServers` JSON file (`.mcp.json`, `claude_desktop_config.json`).
-    pub fn add_json(&mut self, text: &str, origin: &str) -> Result<(), ConfigError> {
+    /// Layers an `mcpServers` JSON file (`.mcp.json`, `claude_desktop_config.json`); returns
+    /// the (tool-safe) names of the servers it defined or changed.
+    pub fn add_json(&mut self, text: &str, origin: &str) -> Result<Vec<String>, ConfigError> {
         let invalid = |e: &dyn std::fmt::Display| ConfigError::Invalid {
             origin: origin.to_string(),
             message: e.to_string(),
         };
         let file: JsonFile = serde_json::from_str(text).map_err(|e| invalid(&e))?;
+        let mut names = Vec::new();
         for (name, s) in file.mcp_servers {
             let name = sanitize_server_name(&name);
             if let Some(kind) = &s.kind {
@@ -248,11 +365,15 @@ impl McpConfig {
             if !s.agents.is_empty() {
                 cfg.agents = s.agents;
             }
+            if let Some(patterns) = s.require_confirmation {
+                cfg.require_confirmation = patterns;
+            }
             validate(&name, &cfg).map_err(|m| invalid(&m))?;
             self.servers.insert(name.clone(), cfg);
-            self.sources.insert(name, origin.to_string());
+            self.sources.insert(name.clone(), origin.to_string());
+            names.push(name);
         }
-        Ok(())
+        Ok(names)
     }
 }
 
@@ -373,7 +494,7 @@ pub enum Launch {
         program: PathBuf,
         /// Arguments.
         args: Vec<String>,
-        /// Extra environment.
+        /// The program's whole environment: [`INHERITED_ENV`], `required_env` and `env`.
         env: BTreeMap<String, String>,
         /// Working directory.
         cwd: Option<PathBuf>,
@@ -431,18 +552,25 @@ impl ServerConfig {
             (Some(command), _) => {
                 let command = x(command);
                 let args: Vec<String> = self.args.iter().map(|a| x(a)).collect();
-                let env: BTreeMap<String, String> = self.env.iter().map(|(k, v)| (k.clone(), x(v))).collect();
+                let declared: BTreeMap<String, String> =
+                    self.env.iter().map(|(k, v)| (k.clone(), x(v))).collect();
                 let cwd = self.cwd.as_deref().map(|c| PathBuf::from(x(c)));
                 if !missing.is_empty() {
                     return Err(Unavailable::MissingEnv(missing));
                 }
                 let program =
-                    find_program(&command, mcp_home, env.get("PATH").cloned().or_else(|| lookup("PATH")))
+                    find_program(&command, mcp_home, declared.get("PATH").cloned().or_else(|| env("PATH")))
                         .ok_or_else(|| Unavailable::NotInstalled {
-                            command: command.clone(),
-                            hint: self.package.clone(),
-                        })?;
-                Launch::Stdio { program, args, env, cwd }
+                        command: command.clone(),
+                        hint: self.package.clone(),
+                    })?;
+                let mut child_env: BTreeMap<String, String> = INHERITED_ENV
+                    .into_iter()
+                    .chain(self.required_env.iter().map(String::as_str))
+                    .filter_map(|k| env(k).map(|v| (k.to_string(), v)))
+                    .collect();
+                child_env.extend(declared);
+                Launch::Stdio { program, args, env: child_env, cwd }
             }
             (None, Some(url)) => {
                 let url = x(url);
@@ -455,6 +583,32 @@ impl ServerConfig {
             (None, None) => return Err(Unavailable::Disabled),
         };
         Ok(launch)
+    }
+
+    /// The variables of VANA's environment the server reads: its `required_env` and every
+    /// `${VAR}` in its command, arguments, environment, working directory, URL and headers.
+    pub fn referenced_env(&self) -> Vec<String> {
+        let mut names = self.required_env.clone();
+        let texts = self
+            .command
+            .iter()
+            .chain(&self.args)
+            .chain(self.env.values())
+            .chain(&self.cwd)
+            .chain(&self.url)
+            .chain(self.headers.values());
+        for t in texts {
+            let mut rest = t.as_str();
+            while let Some(i) = rest.find("${") {
+                rest = &rest[i + 2..];
+                let v = &rest[..rest.find(['}', ':']).unwrap_or(rest.len())];
+                if v != "MCP_HOME" && !v.is_empty() && !names.iter().any(|n| n == v) {
+                    names.push(v.to_string());
+                }
+            }
+        }
+        names.sort();
+        names
     }
 
     /// A one-line description of the transport, for listings.
@@ -544,6 +698,82 @@ mod tests {
         assert_eq!(err.to_string(), "set BRAVE_API_KEY to enable it");
         let err = c.servers["github"].launch_with(Path::new("/nonexistent"), &none).unwrap_err();
         assert!(err.to_string().contains("GITHUB_TOKEN"), "{err}");
+    }
+
+    #[test]
+    fn a_started_server_gets_only_the_environment_it_declares() {
+        let mut c = McpConfig::default();
+        c.add_yaml(
+            "servers:\n  s:\n    command: /bin/sh\n    env: {GITHUB_TOKEN: \"${GITHUB_TOKEN}\", FIXED: x}\n    required_env: [DB_URL]\n",
+            "t.yaml",
+        )
+        .unwrap();
+        let vana_env = |k: &str| {
+            match k {
+                "PATH" => Some("/usr/bin"),
+                "HOME" => Some("/home/me"),
+                "OPENAI_API_KEY" | "GEMINI_API_KEY" | "VANA_HOME" | "AWS_SECRET_ACCESS_KEY" => Some("secret"),
+                "GITHUB_TOKEN" => Some("gh-token"),
+                "DB_URL" => Some("postgres://db"),
+                _ => None,
+            }
+            .map(String::from)
+        };
+        let Launch::Stdio { env, .. } = c.servers["s"].launch_with(Path::new("/x"), &vana_env).unwrap()
+        else {
+            panic!("a stdio launch")
+        };
+        let keys: Vec<&str> = env.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["DB_URL", "FIXED", "GITHUB_TOKEN", "HOME", "PATH"], "{env:?}");
+        assert_eq!(env["GITHUB_TOKEN"], "gh-token");
+    }
+
+    #[test]
+    fn globs_and_the_catalogs_writers_require_confirmation() {
+        assert!(
+            glob_match("write_*", "write_file") && glob_match("*", "") && glob_match("git_?dd", "git_add")
+        );
+        assert!(!glob_match("write_*", "read_file") && !glob_match("git_?dd", "git_adds"));
+        assert!(glob_match("a*b*c", "aXbYbc") && !glob_match("a*b*c", "aXbYb"));
+        let c = McpConfig::builtin();
+        let needs = |s: &str, t: &str| c.servers[s].requires_confirmation(t);
+        for (s, t) in [
+            ("sqlite", "write_query"),
+            ("sqlite", "create_table"),
+            ("filesystem", "write_file"),
+            ("filesystem", "edit_file"),
+            ("filesystem", "move_file"),
+            ("filesystem", "create_directory"),
+            ("git", "git_commit"),
+            ("git", "git_reset"),
+            ("git", "git_add"),
+            ("git", "git_checkout"),
+            ("git", "git_create_branch"),
+            ("github", "create_pull_request"),
+            ("github", "merge_pull_request"),
+            ("aws", "call_aws"),
+            ("docker", "run_container"),
+        ] {
+            assert!(needs(s, t), "{s}__{t} should need approval");
+        }
+        for (s, t) in [
+            ("sqlite", "read_query"),
+            ("filesystem", "read_text_file"),
+            ("git", "git_status"),
+            ("github", "get_issue"),
+        ] {
+            assert!(!needs(s, t), "{s}__{t} should not need approval");
+        }
+        // A user's YAML can change the list; a .mcp.json entry can set it (VANA's extension).
+        let mut c = McpConfig::builtin();
+        c.add_yaml("servers:\n  sqlite:\n    require_confirmation: []\n", "u.yaml").unwrap();
+        assert!(!c.servers["sqlite"].requires_confirmation("write_query"));
+        c.add_json(
+            r#"{"mcpServers": {"x": {"command": "/bin/true", "requireConfirmation": ["do_*"]}}}"#,
+            "p.json",
+        )
+        .unwrap();
+        assert!(c.servers["x"].requires_confirmation("do_it"));
     }
 
     #[test]

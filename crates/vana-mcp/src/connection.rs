@@ -137,7 +137,10 @@ impl Connection {
         match launch {
             Launch::Stdio { program, args, env, cwd } => {
                 let mut cmd = tokio::process::Command::new(program);
+                // Only what the configuration declares: never VANA's own keys (see
+                // `config::INHERITED_ENV`).
                 cmd.args(args)
+                    .env_clear()
                     .envs(env)
                     .stdin(std::process::Stdio::piped())
                     .stdout(std::process::Stdio::piped())

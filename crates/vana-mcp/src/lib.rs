@@ -4,8 +4,10 @@
 //!   and supervises, or streamable HTTP endpoints) with connect deadlines, per-call deadlines,
 //!   reconnection with backoff and a circuit breaker; its tools become ordinary
 //!   [`vana_core::Tool`]s named `<server>__<tool>` for the agents the configuration names.
+//!   A started server gets only the environment it declares; a project's `.mcp.json` is used
+//!   only once trusted ([`trust`]); writing tools can require a human's approval.
 //! - As a server ([`server`]): VANA's tools and agents (`ask_<agent>`) for any MCP client, over
-//!   stdio or streamable HTTP.
+//!   stdio or streamable HTTP, under the runner's guardrails, approvals and audit log.
 
 pub mod client;
 pub mod config;
@@ -13,7 +15,8 @@ mod connection;
 pub mod manager;
 mod result;
 pub mod server;
+pub mod trust;
 
 pub use client::{RemoteTool, Server, ServerStatus};
-pub use config::{McpConfig, ServerConfig, Unavailable};
+pub use config::{glob_match, McpConfig, ServerConfig, Unavailable};
 pub use manager::{tool_name, McpManager, McpTool};

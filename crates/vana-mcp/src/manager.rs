@@ -3,6 +3,7 @@
 
 use crate::client::{RemoteTool, Server, ServerStatus};
 use crate::config::McpConfig;
+use crate::trust::{ProjectFile, Trust};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -17,12 +18,14 @@ pub const MAX_TOOL_NAME: usize = 64;
 /// The MCP servers of one VANA process.
 pub struct McpManager {
     servers: BTreeMap<String, Arc<Server>>,
+    project: Option<ProjectFile>,
 }
 
 impl McpManager {
     /// Servers from `config`; programs are looked up in `mcp_home`, tool lists cached in
     /// `cache_dir` (when given) so later runs know a server's tools without starting it.
     pub fn new(config: McpConfig, mcp_home: PathBuf, cache_dir: Option<PathBuf>) -> Self {
+        let project = config.project;
         let servers = config
             .servers
             .into_iter()
@@ -33,12 +36,27 @@ impl McpManager {
                 (name, Arc::new(s))
             })
             .collect();
-        McpManager { servers }
+        McpManager { servers, project }
     }
 
     /// A manager with no servers.
     pub fn empty() -> Self {
-        McpManager { servers: BTreeMap::new() }
+        McpManager { servers: BTreeMap::new(), project: None }
+    }
+
+    /// The working directory's `.mcp.json`, when there is one, and whether it is used.
+    pub fn project_file(&self) -> Option<&ProjectFile> {
+        self.project.as_ref()
+    }
+
+    /// Why `name` is not a usable server although a project file defines it: the file is not
+    /// trusted (or changed since), with what to run.
+    pub fn untrusted(&self, name: &str) -> Option<String> {
+        let p = self.project.as_ref()?;
+        if !p.servers.contains_key(name) {
+            return None;
+        }
+        p.warning().map(|w| format!("MCP server `{name}` comes from {w}"))
     }
 
     /// The server of that name.
@@ -51,9 +69,37 @@ impl McpManager {
         self.servers.values()
     }
 
-    /// The status of every server, without connecting any.
+    /// The status of every server, without connecting any; the servers of an untrusted or
+    /// changed project file follow with state `untrusted`.
     pub fn status(&self) -> Vec<ServerStatus> {
-        self.servers.values().map(|s| s.status()).collect()
+        let mut rows: Vec<ServerStatus> = self.servers.values().map(|s| s.status()).collect();
+        if let Some(p) = self.project.as_ref().filter(|p| p.trust != Trust::Trusted) {
+            for (name, s) in &p.servers {
+                let replaces = if s.replaces {
+                    format!(" (it would replace the configured `{name}`)")
+                } else {
+                    String::new()
+                };
+                rows.push(ServerStatus {
+                    name: name.clone(),
+                    description: String::new(),
+                    transport: s.transport.clone(),
+                    state: "untrusted".into(),
+                    reason: p.warning().map(|w| format!("{w}{replaces}")),
+                    missing_env: Vec::new(),
+                    agents: Vec::new(),
+                    tools: None,
+                    calls: 0,
+                    errors: 0,
+                    avg_latency_ms: None,
+                    last_latency_ms: None,
+                    last_error: None,
+                    priority: 0,
+                    source: p.path.display().to_string(),
+                });
+            }
+        }
+        rows
     }
 
     /// The servers whose tools `agent` gets: those its YAML lists in `declared` and those
@@ -165,6 +211,9 @@ impl Tool for McpTool {
     }
     fn parameters(&self) -> Value {
         self.remote.input_schema.clone()
+    }
+    fn requires_confirmation(&self) -> bool {
+        self.server.config().requires_confirmation(&self.remote.name)
     }
     fn timeout(&self) -> Option<Duration> {
         // Our own deadlines (connect, then call) answer first, with a clearer error.

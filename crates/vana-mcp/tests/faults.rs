@@ -156,6 +156,10 @@ impl vana_mcp::server::Backend for Backend {
     async fn runner(&self, agent: &str) -> Result<Runner, String> {
         Err(format!("no agent {agent}"))
     }
+    fn policy(&self) -> vana_core::ToolPolicy {
+        Default::default()
+    }
+    async fn audit(&self, _record: vana_core::audit::AuditRecord) {}
 }
 
 /// Serves VANA's MCP endpoint on `port` (0: any), requiring a bearer token; returns the port.
@@ -165,6 +169,8 @@ async fn serve_http(port: u16, stop: CancellationToken) -> u16 {
             let ok =
                 req.headers().get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer s3cret");
             if ok {
+                let mut req = req;
+                req.extensions_mut().insert(vana_mcp::server::Caller::with_key("tester", "k1", "http"));
                 next.run(req).await
             } else {
                 axum::response::IntoResponse::into_response(axum::http::StatusCode::UNAUTHORIZED)

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod error;
 pub mod keys;
+pub mod mcp_caller;
 pub mod metrics;
 pub mod observe;
 pub mod openai;
@@ -85,11 +86,13 @@ pub fn router(state: Shared) -> Router {
         utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi::utoipa_document()).into();
     let mut app = public.merge(protected).merge(docs);
     // ---- MCP mount point: VANA's MCP server (vana-mcp, streamable HTTP) at /mcp, behind the
-    // same authentication as the API. The app is its backend (tools, agents, runners).
+    // same authentication as the API; each request acts as its key's user (mcp_caller). The app
+    // is its backend (tools, agents, runners, guardrails, audit log).
     if !state.options.no_mcp {
         let backend: std::sync::Arc<dyn vana_mcp::server::Backend> = state.app.clone();
         let mcp: Router<Shared> = Router::new()
             .route_service("/mcp", vana_mcp::server::http_router(backend))
+            .layer(axum::middleware::from_fn(mcp_caller::attach))
             .layer(from_fn_with_state(state.clone(), auth::authenticate));
         app = app.merge(mcp);
     }

@@ -1,13 +1,19 @@
-//! `vana mcp`: the configured MCP servers (status, tools, direct calls, a connection test) and
-//! `vana mcp serve`, VANA as an MCP server on stdio.
+//! `vana mcp`: the configured MCP servers (status, tools, direct calls, a connection test),
+//! trust in a project's `.mcp.json`, and `vana mcp serve`, VANA as an MCP server on stdio.
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use serde_json::{json, Value};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use vana_app::App;
-use vana_mcp::{Server, Unavailable};
+use vana_mcp::server::Caller;
+use vana_mcp::trust::{Trust, TrustStore};
+use vana_mcp::{McpConfig, Server, Unavailable};
+
+/// The variable `vana mcp serve` reads an API key from: calls then act as the key's user.
+pub const API_KEY_ENV: &str = "VANA_API_KEY";
 
 /// `vana mcp ...`.
 #[derive(Subcommand, Debug)]
@@ -41,20 +47,33 @@ pub enum McpCommand {
         /// Server name.
         server: String,
     },
-    /// Serves VANA's tools and agents (`ask_<agent>`) to an MCP client over stdin/stdout.
+    /// Serves VANA's tools and agents (`ask_<agent>`) to an MCP client over stdin/stdout. With
+    /// `VANA_API_KEY` set, calls act as that key's user; otherwise as the local user (`--user`,
+    /// `VANA_USER`, `$USER`).
     Serve,
+    /// Trusts the project's `.mcp.json` as it is now (records its sha256): its servers start
+    /// from then on, until the file changes.
+    Trust {
+        /// The file (default: `.mcp.json` in the working directory).
+        path: Option<PathBuf>,
+        /// Forget the trust instead.
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
-/// Runs a `vana mcp` subcommand.
-pub async fn run(app: App, command: &McpCommand) -> Result<i32> {
+/// Runs a `vana mcp` subcommand; `user` is the local user (`--user`, `VANA_USER`, `$USER`).
+pub async fn run(app: App, command: &McpCommand, user: &str) -> Result<i32> {
     let code = match command {
         McpCommand::List { json } => list(&app, *json),
         McpCommand::Tools { server, json } => tools(&app, server.as_deref(), *json).await?,
         McpCommand::Call { server, tool, args } => call(&app, server, tool, args).await?,
         McpCommand::Test { server } => test(&app, server).await?,
+        McpCommand::Trust { path, revoke } => trust(path.as_deref(), *revoke)?,
         McpCommand::Serve => {
+            let caller = stdio_caller(&app, user).await?;
             let app = Arc::new(app);
-            vana_mcp::server::serve_stdio(app.clone()).await.map_err(|e| anyhow!(e))?;
+            vana_mcp::server::serve_stdio(app.clone(), caller).await.map_err(|e| anyhow!(e))?;
             app.mcp.shutdown().await;
             return Ok(0);
         }
@@ -63,11 +82,66 @@ pub async fn run(app: App, command: &McpCommand) -> Result<i32> {
     Ok(code)
 }
 
+/// Who `vana mcp serve`'s client is: the user of the key in `VANA_API_KEY` (checked against
+/// the key store; a bad key stops the server), else the local user.
+async fn stdio_caller(app: &App, user: &str) -> Result<Caller> {
+    let Some(key) = std::env::var(API_KEY_ENV).ok().filter(|k| !k.trim().is_empty()) else {
+        return Ok(Caller::local(user));
+    };
+    let id = vana_server::KeyVerifier::new(app.stores.keys.clone())
+        .verify(key.trim())
+        .await
+        .map_err(|e| anyhow!("{API_KEY_ENV}: {e}; unset it to serve as the local user `{user}`"))?;
+    Ok(Caller::with_key(&id.user_id, &id.key_id, "stdio"))
+}
+
 fn server<'a>(app: &'a App, name: &str) -> Result<&'a Arc<Server>> {
     app.mcp.server(name).ok_or_else(|| {
+        if let Some(why) = app.mcp.untrusted(name) {
+            return anyhow!(why);
+        }
         let names: Vec<&str> = app.mcp.servers().map(|s| s.name()).collect();
         anyhow!("unknown MCP server `{name}`; configured: {}", names.join(", "))
     })
+}
+
+/// `vana mcp trust [PATH] [--revoke]`.
+fn trust(path: Option<&std::path::Path>, revoke: bool) -> Result<i32> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => std::env::current_dir()?.join(vana_mcp::config::PROJECT_FILE),
+    };
+    let mut store = TrustStore::open(&vana_app::mcp::trust_store_path())?;
+    if revoke {
+        if store.forget(&path)? {
+            println!("{} is no longer trusted: its servers will not start", path.display());
+        } else {
+            println!("{} was not trusted", path.display());
+        }
+        return Ok(0);
+    }
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut config = McpConfig::load_user(&vana_app::config::config_dir())?;
+    config.add_project_bytes(&path, &bytes, &TrustStore::default())?;
+    let project = config.project.ok_or_else(|| anyhow!("{} was not read", path.display()))?;
+    if let Some(e) = &project.error {
+        bail!("not trusted: {e}");
+    }
+    println!("{} (sha256 {}) defines:", project.path.display(), project.sha256);
+    for (name, s) in &project.servers {
+        let replaces =
+            if s.replaces { format!(" (replaces the configured `{name}`)") } else { String::new() };
+        println!("  {name:<18} {}{replaces}", s.transport);
+        if !s.reads_env.is_empty() {
+            println!("  {:<18} reads from VANA's environment: {}", "", s.reads_env.join(", "));
+        }
+    }
+    store.trust(&project.path, &project.sha256)?;
+    println!(
+        "trusted: its servers start from now on; any change to the file needs `vana mcp trust` again (records in {})",
+        store.path().display()
+    );
+    Ok(0)
 }
 
 /// Fails with the reason (and the variable to set) when the server cannot start.
@@ -86,13 +160,16 @@ fn list(app: &App, json: bool) -> i32 {
         println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
         return 0;
     }
+    if let Some(w) = app.mcp.project_file().filter(|p| p.trust != Trust::Trusted).and_then(|p| p.warning()) {
+        eprintln!("{sy}warning: {w}{s0}");
+    }
     for r in rows {
         let tools = r.tools.map(|n| format!("{n} tools")).unwrap_or_else(|| "tools not listed yet".into());
-        let color = if r.state == "unavailable" || r.state == "down" { sy } else { "" };
+        let color = if matches!(r.state.as_str(), "unavailable" | "down" | "untrusted") { sy } else { "" };
         println!("{sb}{:<18}{s0} {color}{:<12}{s0} {}", r.name, r.state, r.description);
         println!("  {sd}{}{s0}", r.transport);
         match r.state.as_str() {
-            "unavailable" | "disabled" | "down" => {
+            "unavailable" | "disabled" | "down" | "untrusted" => {
                 println!("  {sy}{}{s0}", r.reason.as_deref().unwrap_or(""))
             }
             _ => println!("  {tools}; {} calls, {} errors", r.calls, r.errors),

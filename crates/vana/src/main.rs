@@ -78,7 +78,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Audit { command } => {
             cmd_server::audit(open_app(&cli, None).await?, command, cli.user.clone()).await
         }
-        Command::Mcp { command } => cmd_mcp::run(open_app(&cli, None).await?, command).await,
+        Command::Mcp { command } => cmd_mcp::run(open_app(&cli, None).await?, command, &user).await,
         Command::Eval { command } => cmd_eval::run(open_app(&cli, None).await?, command).await,
         Command::Exec(args) => cmd_exec::run(cli.config.as_deref(), args).await,
         Command::Chat(args) => chat(&cli, &args.opts, &user).await,
