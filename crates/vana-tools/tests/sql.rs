@@ -416,6 +416,7 @@ async fn postgres_read_only_role_from_the_refusal_reads_describes_and_an_approve
     cfg.connections.insert("pg_super".into(), conn(&pg_in(&schema), false));
     cfg.connections.insert("pg".into(), conn(&role_url, false));
     cfg.connections.insert("pg_priv".into(), privileged(PG));
+    cfg.connections.insert("pg_as_role".into(), conn(&format!("{PG}?options=-c%20role%3D{role}"), false));
     cfg.connections.insert(
         "pg_rw".into(),
         SqlConnection { url_env: rw_env.clone(), writable: true, ..Default::default() },
@@ -450,6 +451,14 @@ async fn postgres_read_only_role_from_the_refusal_reads_describes_and_an_approve
         for st in statements {
             admin.batch_execute(&st.replace("vana_readonly", &role)).await.unwrap();
         }
+
+        // Logging in as the superuser and acting as the read-only role is still the superuser.
+        let e =
+            env.call("list_tables", "s", json!({"connection": "pg_as_role"})).await.unwrap_err().to_string();
+        assert!(
+            e.contains("role `postgres` is a superuser") && e.contains("[sql.connections.pg_as_role]"),
+            "{e}"
+        );
 
         let ok =
             env.call("test_database_connection", "s", json!({"connection": "pg"})).await.unwrap().response;
@@ -552,7 +561,8 @@ async fn postgres_read_only_role_from_the_refusal_reads_describes_and_an_approve
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("`[sql] allow_adhoc_urls` is false") && e.contains("pg, pg_priv, pg_rw, pg_super"),
+            e.contains("`[sql] allow_adhoc_urls` is false")
+                && e.contains("pg, pg_as_role, pg_priv, pg_rw, pg_super"),
             "{e}"
         );
         assert!(!e.contains(&role), "the URL is not echoed: {e}");

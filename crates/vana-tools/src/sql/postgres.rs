@@ -26,57 +26,67 @@ pub async fn connect(url: &str, timeout: Duration) -> Result<Client, String> {
     Ok(client)
 }
 
-/// The connection's role and whether it can reach past the database, in one query.
-const ROLE_SQL: &str = "SELECT current_user::text, current_database()::text, r.rolsuper, \
-    pg_has_role(current_user, 'pg_read_server_files', 'MEMBER'), \
-    pg_has_role(current_user, 'pg_write_server_files', 'MEMBER'), \
-    pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER'), \
-    array_to_string(current_schemas(false), ',') \
-    FROM pg_roles r WHERE r.rolname = current_user";
+/// The login role and the role it acts as (they differ after `options=-c role=...`), each with
+/// whether it can reach past the database, in one query; the login role first.
+const ROLE_SQL: &str = "SELECT r.rolname::text, r.rolsuper, \
+    pg_has_role(r.oid, 'pg_read_server_files', 'MEMBER'), \
+    pg_has_role(r.oid, 'pg_write_server_files', 'MEMBER'), \
+    pg_has_role(r.oid, 'pg_execute_server_program', 'MEMBER'), \
+    current_database()::text, array_to_string(current_schemas(false), ',') \
+    FROM pg_roles r WHERE r.rolname IN (session_user, current_user) ORDER BY r.rolname = session_user DESC";
 
 /// The name the suggested read-only role gets.
 pub const READONLY_ROLE: &str = "vana_readonly";
 
-/// Refuses a role that is a superuser or a member of `pg_read_server_files`,
-/// `pg_write_server_files` or `pg_execute_server_program`; the error gives the SQL that creates
-/// a read-only role instead. `connection` is the configured name (`None` for an ad-hoc URL).
+/// Refuses a connection whose login role or current role is a superuser or a member of
+/// `pg_read_server_files`, `pg_write_server_files` or `pg_execute_server_program`; the error
+/// gives the SQL that creates a read-only role instead. `connection` is the configured name
+/// (`None` for an ad-hoc URL).
 pub async fn check_role(client: &Client, connection: Option<&str>, timeout: Duration) -> Result<(), String> {
-    let row = tokio::time::timeout(timeout, client.query_one(ROLE_SQL, &[]))
+    let rows = tokio::time::timeout(timeout, client.query(ROLE_SQL, &[]))
         .await
         .map_err(|_| format!("checking the connection's role took longer than {}s", timeout.as_secs()))?
         .map_err(|e| format!("cannot check the connection's role: {}", pg_error(&e)))?;
-    let (role, database, superuser): (String, String, bool) = (row.get(0), row.get(1), row.get(2));
-    let groups: Vec<&str> = ["pg_read_server_files", "pg_write_server_files", "pg_execute_server_program"]
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| row.get::<_, bool>(i + 3))
-        .map(|(_, g)| g)
-        .collect();
-    if !superuser && groups.is_empty() {
-        return Ok(());
+    for row in &rows {
+        let (role, superuser): (String, bool) = (row.get(0), row.get(1));
+        let groups: Vec<&str> =
+            ["pg_read_server_files", "pg_write_server_files", "pg_execute_server_program"]
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| row.get::<_, bool>(i + 2))
+                .map(|(_, g)| g)
+                .collect();
+        if !superuser && groups.is_empty() {
+            continue;
+        }
+        let what = if superuser {
+            "is a superuser".to_string()
+        } else {
+            format!("is a member of {}", groups.join(", "))
+        };
+        let database: String = row.get(5);
+        let schemas: Vec<String> =
+            row.get::<_, String>(6).split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+        let schemas = if schemas.is_empty() { vec!["public".to_string()] } else { schemas };
+        let fix = match connection {
+            Some(name) => format!(
+                "log in as that role in the url (or url_env) of [sql.connections.{name}]; or, to accept the risk, \
+                 set `allow_privileged = true` under [sql.connections.{name}]"
+            ),
+            None => "log in as that role: ad-hoc URLs never accept a privileged role (a configured connection \
+                     can accept one with `allow_privileged = true` under [sql.connections.NAME])"
+                .to_string(),
+        };
+        return Err(format!(
+            "PostgreSQL role `{role}` {what}: it can read and write the database server's files or run programs \
+             there, so VANA refuses it for read-only calls. Create a read-only role (as `{role}`, choosing a password):\n\n{}\n\nThen {fix}.",
+            readonly_role_sql(&database, &role, &schemas)
+        ));
     }
-    let what = if superuser {
-        "is a superuser".to_string()
-    } else {
-        format!("is a member of {}", groups.join(", "))
-    };
-    let schemas: Vec<String> =
-        row.get::<_, String>(6).split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
-    let schemas = if schemas.is_empty() { vec!["public".to_string()] } else { schemas };
-    let fix = match connection {
-        Some(name) => format!(
-            "put that role in the url (or url_env) of [sql.connections.{name}]; or, to accept the risk, set \
-             `allow_privileged = true` under [sql.connections.{name}]"
-        ),
-        None => "connect as that role: ad-hoc URLs never accept a privileged role (a configured connection \
-                 can accept one with `allow_privileged = true` under [sql.connections.NAME])"
-            .to_string(),
-    };
-    Err(format!(
-        "PostgreSQL role `{role}` {what}: it can read and write the database server's files or run programs \
-         there, so VANA refuses it for read-only calls. Create a read-only role (as `{role}`, choosing a password):\n\n{}\n\nThen {fix}.",
-        readonly_role_sql(&database, &role, &schemas)
-    ))
+    if rows.is_empty() {
+        return Err("cannot check the connection's role: it is not in pg_roles".to_string());
+    }
+    Ok(())
 }
 
 /// SQL that creates a login role able to read every table of `schemas` (now and, for tables
