@@ -79,7 +79,7 @@ impl App {
             Arc::new(vana_tools::code::Sandbox::new(&config.sandbox.policy_dir, config::data_dir()));
         let mut tools = ToolRegistry::new();
         vana_tools::register_all(&mut tools, sandbox.clone());
-        vana_tools::register_data(&mut tools, config::data_dir(), config.sql.clone());
+        vana_tools::register_data(&mut tools, sandbox.workspaces().clone(), config.sql.clone());
         // `<server>__<tool>` names are MCP tools, wrapped when listed (mcp.rs).
         for name in config.guardrails.require_confirmation.iter().filter(|n| !mcp::is_mcp_tool_pattern(n)) {
             let tool = tools.get(name).ok_or_else(|| {
@@ -120,16 +120,17 @@ impl App {
     /// A runner whose root is `agent` (the configured root when `None`).
     pub fn runner(&self, agent: Option<&str>) -> Result<Runner, AppError> {
         let name = agent.unwrap_or(&self.config.agents.root);
-        let root = self.catalog.build(name, &self.tools, &self.mcp_tools(), self.models.as_ref())?;
+        let mcp_tools = self.mcp_tools();
+        let root = self.catalog.build(name, &self.tools, &mcp_tools, self.models.as_ref())?;
         let mut runner = Runner::new(root, self.store.clone())
             .with_config(self.config.run_config())
             .with_callback(Arc::new(self.tool_policy()));
         if name == self.config.agents.root && self.config.router.mode != config::RouterMode::Off {
-            runner = runner.with_callback(Arc::new(routing::RoutingCallback::new(
-                name,
-                &self.config.router,
-                self.router.clone(),
-            )));
+            let unavailable = self.catalog.unavailable(&self.tools, &mcp_tools);
+            runner = runner.with_callback(Arc::new(
+                routing::RoutingCallback::new(name, &self.config.router, self.router.clone())
+                    .with_unavailable(unavailable),
+            ));
         }
         Ok(runner)
     }
