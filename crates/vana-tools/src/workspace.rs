@@ -46,15 +46,6 @@ impl SessionFiles {
     }
 }
 
-impl SessionFiles {
-    /// TEMPORARY (until the SQL tools open workspace files through `pinned_path`): the host
-    /// path of a workspace file.
-    pub fn resolve(&self, ctx: &ToolContext, name: &str) -> Result<std::path::PathBuf, ToolError> {
-        let rel = vana_workspace::normalize(name).map_err(tool_error)?;
-        Ok(self.ensure(ctx)?.mount_path().join(rel))
-    }
-}
-
 /// A workspace error as the model reads it: a refused path is blocked (nothing was touched),
 /// a bad or missing name is an argument to fix, anything else a failure.
 pub fn tool_error(e: WorkspaceError) -> ToolError {

@@ -60,7 +60,12 @@ async fn planted_env() -> Env {
     std::fs::create_dir_all(host.join("etc")).unwrap();
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(host.join("secret.csv"), SECRET).unwrap();
-    std::fs::write(host.join("store.db"), "").unwrap();
+    // Stands for VANA's own store: every user's sessions and key hashes.
+    let store = rusqlite::Connection::open(host.join("vana.db")).unwrap();
+    store
+        .execute_batch("CREATE TABLE api_keys (hash TEXT); INSERT INTO api_keys VALUES ('argon2-hash')")
+        .unwrap();
+    drop(store);
     // No policy files: the built-in sandbox policy.
     let sandbox = Arc::new(Sandbox::new(&data, &data));
     let mut tools = ToolRegistry::new();
@@ -68,6 +73,7 @@ async fn planted_env() -> Env {
     vana_tools::register_data(&mut tools, sandbox.workspaces().clone(), Default::default());
     let env = Env { tools, sandbox, host, session: format!("planted-{}", unique()) };
     let (secret, dir) = (env.secret().display().to_string(), env.host_dir().display().to_string());
+    let store = env.host.join("vana.db").display().to_string();
     let script = format!(
         "set -e\n\
          ln -s /etc/shadow shadow.csv\n\
@@ -80,6 +86,11 @@ async fn planted_env() -> Env {
          ln -s {dir} models\n\
          ln -s {dir} linked\n\
          mkfifo pipe.csv\n\
+         ln -s {store} vana.db\n\
+         ln -s {dir} dbs\n\
+         mkfifo pipe.db\n\
+         python3 -c \"import sqlite3; c = sqlite3.connect('own.db'); c.execute('create table t (x)'); c.execute('insert into t values (42)'); c.commit()\"\n\
+         cp own.db sidecar.db && ln -s {secret} sidecar.db-wal\n\
          printf 'month,region,revenue,species\\n' > real.csv\n\
          for i in $(seq 1 40); do printf '2024-%02d-01,r%d,%d,s%d\\n' $(( (i % 12) + 1 )) $((i % 3)) $((i * 7)) $((i % 2)) >> real.csv; done\n\
          echo planted"
@@ -211,6 +222,39 @@ async fn writing_tools_never_write_through_planted_links() {
     // The same writes to plain names work.
     env.call("clean_data", clean("fresh.csv")).await.unwrap();
     env.call("visualize_data", chart(Some("plots/c"))).await.unwrap();
+}
+
+/// The SQL tools open a SQLite file of the workspace only when it is a regular file, and so
+/// are its journal, WAL and shared-memory files.
+#[tokio::test]
+async fn sql_tools_refuse_planted_database_files() {
+    let env = planted_env().await;
+    let before = std::fs::read(env.host.join("vana.db")).unwrap();
+    for (conn, planted, kind) in [
+        ("vana.db", "vana.db", "symbolic link"),
+        ("sqlite:vana.db", "vana.db", "symbolic link"),
+        ("dbs/vana.db", "dbs", "symbolic link"),
+        ("pipe.db", "pipe.db", "named pipe"),
+        ("sidecar.db", "sidecar.db-wal", "symbolic link"),
+    ] {
+        env.refused(
+            "execute_sql_query",
+            json!({"connection": conn, "sql": "SELECT * FROM api_keys"}),
+            planted,
+            kind,
+        )
+        .await;
+        env.refused("list_tables", json!({"connection": conn}), planted, kind).await;
+        env.refused("describe_table", json!({"connection": conn, "table": "api_keys"}), planted, kind).await;
+        env.refused("test_database_connection", json!({"connection": conn}), planted, kind).await;
+    }
+    assert_eq!(std::fs::read(env.host.join("vana.db")).unwrap(), before, "the store is untouched");
+    // The sandbox's own database file works.
+    let r = env
+        .call("execute_sql_query", json!({"connection": "own.db", "sql": "SELECT x FROM t"}))
+        .await
+        .unwrap();
+    assert_eq!(r["rows"], json!([[42]]), "{r}");
 }
 
 /// The sandbox's own listing of what a run created never reads through a planted link.

@@ -32,6 +32,7 @@ const ALLOWED: &[(&str, &str)] = &[
     ("vana-tools/src/sql/sqlite.rs", "opens SQLite by path: configured connections (operator files) and workspace files only as a vana_workspace::PinnedPath"),
     ("vana/src/attach.rs", "files the CLI user names on the command line"),
     ("vana/src/cmd_exec.rs", "a code file the CLI user names on the command line"),
+    ("vana/src/cmd_mcp.rs", "the project .mcp.json the CLI user asks to trust"),
 ];
 
 /// Spellings of direct filesystem access.

@@ -15,8 +15,6 @@ pub(crate) mod stats_tests;
 pub mod table;
 mod visualize;
 
-/// TEMPORARY alias for the SQL tools until they are ported.
-pub use crate::workspace::SessionFiles as Workspaces;
 pub use analyze::{summary, AnalyzeDataset};
 pub use clean::CleanData;
 pub use ml::{Predict, TrainModel};

@@ -1,11 +1,13 @@
 //! Named connections from `[sql]` in vana.toml and ad-hoc connection strings: SQLite files in the
 //! session workspace, and database URLs only where `[sql] allow_adhoc_urls` says so.
 
-use crate::data::Workspaces;
+use crate::workspace::{tool_error, SessionFiles};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use vana_core::{ToolContext, ToolError};
+use vana_workspace::Workspace;
 
 /// `[sql]` settings: named connections and per-query limits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,12 +47,44 @@ pub struct SqlConnection {
 }
 
 /// A resolved database.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Target {
     /// A SQLite file.
-    Sqlite(PathBuf),
+    Sqlite(SqliteFile),
     /// A PostgreSQL URL.
     Postgres(String),
+}
+
+/// Where a SQLite database lives.
+#[derive(Debug, Clone)]
+pub enum SqliteFile {
+    /// A file the operator configured in `[sql.connections]` (trusted, opened by its path).
+    Configured(PathBuf),
+    /// A file in the session workspace (sandboxed code owns it): opened only as a
+    /// [`vana_workspace::PinnedPath`], so a planted link or FIFO is refused.
+    Workspace(Arc<Workspace>, String),
+}
+
+impl SqliteFile {
+    /// Opens the database (blocking); a workspace file stays pinned, and its session locked
+    /// against sandboxed code, while the connection is open.
+    pub(crate) fn open(
+        &self,
+        writable: bool,
+        timeout: std::time::Duration,
+    ) -> Result<super::sqlite::Db, ToolError> {
+        match self {
+            SqliteFile::Configured(path) => {
+                super::sqlite::open(path, &path.display().to_string(), writable, timeout, None)
+                    .map_err(ToolError::Failed)
+            }
+            SqliteFile::Workspace(ws, name) => {
+                let pinned = ws.pinned_path(name, &["-journal", "-wal", "-shm"]).map_err(tool_error)?;
+                let path = pinned.path().to_path_buf();
+                super::sqlite::open(&path, name, writable, timeout, Some(pinned)).map_err(ToolError::Failed)
+            }
+        }
+    }
 }
 
 /// A `connection` argument resolved against the config.
@@ -69,11 +103,11 @@ pub(crate) struct Resolved {
 /// Config plus workspaces: turns a `connection` argument into a target.
 pub(crate) struct Connections {
     pub config: SqlConfig,
-    ws: Workspaces,
+    ws: SessionFiles,
 }
 
 impl Connections {
-    pub fn new(config: SqlConfig, ws: Workspaces) -> Self {
+    pub fn new(config: SqlConfig, ws: SessionFiles) -> Self {
         Connections { config, ws }
     }
 
@@ -156,7 +190,7 @@ fn looks_like_file(s: &str) -> bool {
         || [".db", ".sqlite", ".sqlite3"].iter().any(|e| s.to_ascii_lowercase().ends_with(e))
 }
 
-fn parse(url: &str, workspace: Option<(&Workspaces, &ToolContext)>) -> Result<Target, ToolError> {
+fn parse(url: &str, workspace: Option<(&SessionFiles, &ToolContext)>) -> Result<Target, ToolError> {
     match url_scheme(url).as_deref() {
         Some("postgres" | "postgresql") => return Ok(Target::Postgres(url.to_string())),
         Some(other) => {
@@ -168,11 +202,17 @@ fn parse(url: &str, workspace: Option<(&Workspaces, &ToolContext)>) -> Result<Ta
     }
     let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
     match workspace {
-        None => Ok(Target::Sqlite(PathBuf::from(path))),
-        Some((ws, ctx)) => Ok(Target::Sqlite(ws.resolve(ctx, path).map_err(|_| {
-            ToolError::InvalidArgs(format!(
-                "`{url}`: ad-hoc SQLite files must be inside the session workspace; configure other databases in [sql.connections]"
-            ))
-        })?)),
+        None => Ok(Target::Sqlite(SqliteFile::Configured(PathBuf::from(path)))),
+        Some((ws, ctx)) => {
+            let name = vana_workspace::normalize(path).map_err(|_| {
+                ToolError::InvalidArgs(format!(
+                    "`{url}`: ad-hoc SQLite files must be inside the session workspace; configure other databases in [sql.connections]"
+                ))
+            })?;
+            let workspace = ws.open(ctx)?.ok_or_else(|| {
+                ToolError::InvalidArgs(format!("`{name}` does not exist in the session workspace"))
+            })?;
+            Ok(Target::Sqlite(SqliteFile::Workspace(Arc::new(workspace), name)))
+        }
     }
 }

@@ -9,18 +9,18 @@ mod result;
 mod sqlite;
 mod tools;
 
-pub use conn::{SqlConfig, SqlConnection, Target};
+pub use conn::{SqlConfig, SqlConnection, SqliteFile, Target};
 pub use result::ResultTable;
 pub use tools::{
     CreateTable, DescribeTable, ExecuteSqlQuery, ExecuteSqlWrite, ListTables, TestDatabaseConnection,
 };
 
-use crate::data::Workspaces;
+use crate::workspace::SessionFiles;
 use std::sync::Arc;
 use vana_core::ToolRegistry;
 
 /// Registers the SQL tools over the configured connections.
-pub fn register(registry: &mut ToolRegistry, config: SqlConfig, ws: Workspaces) {
+pub fn register(registry: &mut ToolRegistry, config: SqlConfig, ws: SessionFiles) {
     let shared = Arc::new(conn::Connections::new(config, ws));
     registry.register(Arc::new(ExecuteSqlQuery(shared.clone())));
     registry.register(Arc::new(ExecuteSqlWrite(shared.clone())));

@@ -14,22 +14,48 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Opens the file; read-only sessions cannot write whatever the SQL says.
-pub fn open(path: &Path, writable: bool, timeout: Duration) -> Result<Connection, String> {
+/// An open database; a workspace file's pin (and its session's lock) is held as long.
+pub struct Db {
+    conn: Connection,
+    _pinned: Option<vana_workspace::PinnedPath>,
+}
+
+impl std::ops::Deref for Db {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Db {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+/// Opens the file at `path` (`shown` in messages); `pinned` is kept with the connection.
+pub fn open(
+    path: &Path,
+    shown: &str,
+    writable: bool,
+    timeout: Duration,
+    pinned: Option<vana_workspace::PinnedPath>,
+) -> Result<Db, String> {
     if !writable && !path.is_file() {
-        return Err(format!("SQLite file {} does not exist", path.display()));
+        return Err(format!("SQLite file {shown} does not exist"));
     }
     let flags = if writable {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
-    let mut conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    harden(&mut conn, writable).map_err(|e| format!("cannot secure {}: {e}", path.display()))?;
+    let mut conn =
+        Connection::open_with_flags(path, flags).map_err(|e| format!("cannot open {shown}: {e}"))?;
+    harden(&mut conn, writable).map_err(|e| format!("cannot secure {shown}: {e}"))?;
     conn.busy_timeout(Duration::from_secs(5)).map_err(|e| e.to_string())?;
     let deadline = Instant::now() + timeout;
     conn.progress_handler(10_000, Some(move || Instant::now() > deadline)).map_err(|e| e.to_string())?;
-    Ok(conn)
+    Ok(Db { conn, _pinned: pinned })
 }
 
 /// Defensive mode, untrusted schema, `query_only` on read-only sessions, then the authorizer
@@ -262,7 +288,7 @@ mod tests {
     fn attach_detach_and_vacuum_into_are_refused_on_read_and_write_connections() {
         let dir = scratch("attach");
         for writable in [false, true] {
-            let conn = open(&dir.join("main.db"), writable, T).unwrap();
+            let conn = open(&dir.join("main.db"), "main.db", writable, T, None).unwrap();
             let other = dir.join("other.db");
             let copy = dir.join(format!("copy-{writable}.db"));
             for sql in [
@@ -290,7 +316,7 @@ mod tests {
     fn trusted_schema_is_off_extensions_do_not_load_and_pragmas_cannot_undo_it() {
         let dir = scratch("pragma");
         for writable in [false, true] {
-            let conn = open(&dir.join("main.db"), writable, T).unwrap();
+            let conn = open(&dir.join("main.db"), "main.db", writable, T, None).unwrap();
             let t = run(&conn, "PRAGMA trusted_schema", &[], 1, T).unwrap();
             assert_eq!(t.rows[0][0], json!(0), "writable={writable}");
             for sql in [
@@ -305,7 +331,7 @@ mod tests {
             // The reads VANA itself uses still work under the authorizer.
             assert_eq!(describe(&conn, "t", T).unwrap()["rowCount"], json!(1));
         }
-        let ro = open(&dir.join("main.db"), false, T).unwrap();
+        let ro = open(&dir.join("main.db"), "main.db", false, T, None).unwrap();
         for sql in ["PRAGMA query_only = OFF", "PRAGMA user_version = 7", "PRAGMA journal_mode = DELETE"] {
             let e = run(&ro, sql, &[], 1, T).unwrap_err();
             assert!(e.contains("not authorized"), "`{sql}`: {e}");

@@ -5,7 +5,7 @@
 //! database (see `classify`).
 
 use super::classify::{self, Access, Dialect};
-use super::conn::{Connections, Resolved, Target};
+use super::conn::{Connections, Resolved, SqliteFile, Target};
 use super::result::ResultTable;
 use super::{postgres, sqlite};
 use crate::args;
@@ -71,15 +71,13 @@ impl Connections {
         let checked =
             |dialect| classify::check(&sql, dialect, access).map_err(|e| ToolError::Blocked(e.to_string()));
         match &r.target {
-            Target::Sqlite(path) => {
+            Target::Sqlite(file) => {
                 checked(Dialect::Sqlite)?;
-                let path = path.clone();
-                blocking(move || {
-                    let mut c = sqlite::open(&path, writable, timeout)?;
+                with_sqlite(file, writable, timeout, move |c| {
                     if writable {
-                        sqlite::write(&mut c, &sql, &params, max, timeout)
+                        sqlite::write(c, &sql, &params, max, timeout)
                     } else {
-                        sqlite::run(&c, &sql, &params, max, timeout)
+                        sqlite::run(c, &sql, &params, max, timeout)
                     }
                 })
                 .await
@@ -93,13 +91,20 @@ impl Connections {
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+/// Opens a SQLite database and runs `f` on it, off the async runtime.
+async fn with_sqlite<T: Send + 'static>(
+    file: &SqliteFile,
+    writable: bool,
+    timeout: Duration,
+    f: impl FnOnce(&mut rusqlite::Connection) -> Result<T, String> + Send + 'static,
 ) -> Result<T, ToolError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ToolError::Failed(format!("database task crashed: {e}")))?
-        .map_err(ToolError::Failed)
+    let file = file.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut db = file.open(writable, timeout)?;
+        f(&mut db).map_err(ToolError::Failed)
+    })
+    .await
+    .map_err(|e| ToolError::Failed(format!("database task crashed: {e}")))?
 }
 
 /// `execute_sql_query`: runs SQL in a read-only session and returns a result table.
@@ -197,9 +202,8 @@ impl Tool for ListTables {
         let r = self.0.resolve(&ctx, args::string(&args, "connection")?)?;
         let (_, timeout) = self.0.limits(&args)?;
         let t = match &r.target {
-            Target::Sqlite(p) => {
-                let p = p.clone();
-                blocking(move || sqlite::list_tables(&sqlite::open(&p, false, timeout)?, timeout)).await?
+            Target::Sqlite(file) => {
+                with_sqlite(file, false, timeout, move |c| sqlite::list_tables(c, timeout)).await?
             }
             Target::Postgres(url) => {
                 let schema = args::opt_string(&args, "schema")?;
@@ -230,10 +234,8 @@ impl Tool for DescribeTable {
         let table = args::string(&args, "table")?.to_string();
         let (_, timeout) = self.0.limits(&args)?;
         let v = match &r.target {
-            Target::Sqlite(p) => {
-                let p = p.clone();
-                blocking(move || sqlite::describe(&sqlite::open(&p, false, timeout)?, &table, timeout))
-                    .await?
+            Target::Sqlite(file) => {
+                with_sqlite(file, false, timeout, move |c| sqlite::describe(c, &table, timeout)).await?
             }
             Target::Postgres(url) => {
                 let mut c = self.0.postgres(&r, url, Access::Read, timeout).await?;
@@ -336,16 +338,9 @@ impl Tool for TestDatabaseConnection {
         let (_, timeout) = self.0.limits(&args)?;
         let start = Instant::now();
         let (kind, version) = match &r.target {
-            Target::Sqlite(p) => {
-                let p = p.clone();
-                let t = blocking(move || {
-                    sqlite::run(
-                        &sqlite::open(&p, false, timeout)?,
-                        "SELECT sqlite_version()",
-                        &[],
-                        1,
-                        timeout,
-                    )
+            Target::Sqlite(file) => {
+                let t = with_sqlite(file, false, timeout, move |c| {
+                    sqlite::run(c, "SELECT sqlite_version()", &[], 1, timeout)
                 })
                 .await?;
                 ("sqlite", t.rows[0][0].clone())
