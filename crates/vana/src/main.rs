@@ -206,18 +206,20 @@ async fn chat(cli: &Cli, opts: &AgentOpts, user: &str) -> Result<i32> {
 
 fn agents_list(app: &App, json: bool) {
     let crate::style::Codes { sb, s0, sy, .. } = crate::style::codes();
+    let mcp_tools = app.mcp_tools();
     let rows: Vec<Value> = app
         .catalog
         .specs()
         .map(|(spec, source)| {
-            let missing = app.catalog.missing_tools(&spec.name, &app.tools);
+            let availability = app.catalog.availability(&spec.name, &app.tools, &mcp_tools);
             json!({
                 "name": spec.name,
                 "description": spec.description,
                 "kind": spec.kind,
                 "model": spec.model.clone().unwrap_or_else(|| app.config.models.default_model.clone()),
                 "tools": spec.tools,
-                "missingTools": missing,
+                "missingTools": availability.missing,
+                "available": !availability.none_available(),
                 "mcpServers": spec.mcp_servers,
                 "subAgents": spec.sub_agents,
                 "source": source.to_string(),
@@ -245,8 +247,12 @@ fn agents_list(app: &App, json: bool) {
             println!("  tools: {tools}");
         }
         let missing = list(&r["missingTools"]);
-        if !missing.is_empty() {
-            println!("  {sy}missing tools (not implemented yet): {missing}{s0}");
+        if r["available"] == false {
+            println!(
+                "  {sy}unavailable: none of its tools is installed ({missing}); no task is handed to it{s0}"
+            );
+        } else if !missing.is_empty() {
+            println!("  {sy}missing tools (not installed): {missing}{s0}");
         }
         let mcp = list(&r["mcpServers"]);
         if !mcp.is_empty() {

@@ -92,6 +92,9 @@ fn agents_list_shows_the_orchestrator_and_every_specialist_with_missing_tools() 
     assert!(nlp["description"].as_str().unwrap().contains("sentiment"));
     // Tools not built yet are reported as missing, never faked.
     assert!(nlp["missingTools"].as_array().unwrap().contains(&json!("analyze_sentiment")), "{nlp}");
+    assert_eq!(nlp["available"], false, "{nlp}");
+    let code = agents.iter().find(|a| a["name"] == "code_execution").unwrap();
+    assert_eq!(code["available"], true, "{code}");
     let code = agents.iter().find(|a| a["name"] == "code_execution").unwrap();
     assert_eq!(code["missingTools"], json!([]), "every code tool exists: {code}");
 }
@@ -112,32 +115,35 @@ fn a_cloud_model_without_its_key_says_which_model_it_tried_and_how_to_configure_
 fn run_delegates_to_a_specialist_streams_and_persists_the_session() {
     let home = Home::new();
     let model = home.script(json!([
-        {"function_calls": [{"name": "transfer_to_agent", "args": {"agent_name": "nlp"}}]},
-        {"text": "The review is positive.", "usage": {"prompt_tokens": 40, "completion_tokens": 6}},
-        {"text": "Summary: positive sentiment."}
+        {"function_calls": [{"name": "transfer_to_agent", "args": {"agent_name": "data_science"}}]},
+        {"text": "Revenue grew 12%.", "usage": {"prompt_tokens": 40, "completion_tokens": 6}},
+        {"text": "Summary: revenue is up."}
     ]));
-    let out = home.run(&["run", "--model", &model, "is", "this", "review", "positive?"]);
+    let out = home.run(&["run", "--model", &model, "is", "revenue", "up", "this", "year?"]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("vana hands over to nlp"), "{stdout}");
-    assert!(stdout.contains("The review is positive."), "{stdout}");
-    assert!(stdout.contains("Summary: positive sentiment."), "{stdout}");
+    assert!(stdout.contains("vana hands over to data_science"), "{stdout}");
+    assert!(stdout.contains("Revenue grew 12%."), "{stdout}");
+    assert!(stdout.contains("Summary: revenue is up."), "{stdout}");
 
     let out = home.run(&["sessions", "list", "--json"]);
     let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list.len(), 1);
     let id = list[0]["id"].as_str().unwrap().to_string();
     assert_eq!(list[0]["appName"], "vana");
-    assert_eq!(list[0]["version"], 5, "user, transfer call, transfer response, nlp answer, vana answer");
+    assert_eq!(
+        list[0]["version"], 5,
+        "user, transfer call, transfer response, data_science answer, vana answer"
+    );
 
     let out = home.run(&["sessions", "show", &id]);
     let (stdout, _) = text(&out);
-    assert!(stdout.contains("is this review positive?"), "{stdout}");
+    assert!(stdout.contains("is revenue up this year?"), "{stdout}");
     assert!(stdout.contains("46 tokens"), "usage is rolled up: {stdout}");
 
     let out = home.run(&["sessions", "show", &id, "--json"]);
     let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(shown["usage"]["byAgent"]["nlp"]["totalTokens"], 46);
+    assert_eq!(shown["usage"]["byAgent"]["data_science"]["totalTokens"], 46);
 
     assert!(home.run(&["sessions", "delete", &id]).status.success());
     let out = home.run(&["sessions", "show", &id]);
