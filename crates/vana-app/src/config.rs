@@ -15,6 +15,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// The HTTP server.
     pub server: ServerConfig,
+    /// Who may read the server's Prometheus metrics (`[metrics]`).
+    pub metrics: MetricsConfig,
     /// Limits of each invocation.
     pub limits: LimitsConfig,
     /// The agent catalog.
@@ -107,6 +109,18 @@ pub struct ServerConfig {
     pub burst: u32,
     /// Server-sent-event streams one key may hold open at once (more gets 429).
     pub max_streams_per_key: u32,
+    /// Host names (`vana.example.com`, `*.example.com`, `name:port`, or `*` for any) accepted
+    /// in the `Host` header besides loopback names and the bind address; any other gets 403
+    /// (DNS rebinding). A comma-separated string is accepted too (`VANA_SERVER_ALLOWED_HOSTS`).
+    #[serde(deserialize_with = "string_or_list")]
+    pub allowed_hosts: Vec<String>,
+    /// Origins (`https://app.example.com`) allowed to send state-changing requests besides the
+    /// server's own; any other `Origin` gets 403. A comma-separated string is accepted too.
+    #[serde(deserialize_with = "string_or_list")]
+    pub allowed_origins: Vec<String>,
+    /// Lifetime of a browser login (`POST /api/login`), seconds; the server refuses the cookie
+    /// after it.
+    pub session_ttl_secs: u64,
     /// Alert rules and where alerts go.
     pub alerts: AlertsConfig,
 }
@@ -119,9 +133,37 @@ impl Default for ServerConfig {
             requests_per_second: 20,
             burst: 40,
             max_streams_per_key: 16,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            session_ttl_secs: 12 * 3600,
             alerts: AlertsConfig::default(),
         }
     }
+}
+
+/// Who may read `GET /metrics` (`[metrics]`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` without a key (by default it needs one, like the API; without auth it
+    /// is open anyway).
+    pub public: bool,
+}
+
+/// A list setting given as a TOML array or as one comma-separated string (environment
+/// overrides are strings); blank items are dropped.
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s.split(',').map(str::to_string).collect(),
+        OneOrMany::Many(v) => v,
+    };
+    Ok(items.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
 }
 
 /// Alert rules of the server (`[server.alerts]`); 0 turns a threshold rule off.
@@ -431,6 +473,26 @@ mod tests {
         assert_eq!(overrides, vec!["VANA_LIMITS_MAX_TRANSFERS", "VANA_STORE_URL"]);
         assert!(c.to_masked_toml().contains("postgres://u:***@127.0.0.1/test"));
         assert!(!c.to_masked_toml().contains("pw@"));
+    }
+
+    #[test]
+    fn server_lists_take_an_array_or_a_comma_separated_override() {
+        let text = "[server]\nallowed_hosts = [\"vana.example.com\"]\n[metrics]\npublic = true\n";
+        let env = vec![(
+            "VANA_SERVER_ALLOWED_ORIGINS".to_string(),
+            "https://a.example.com, https://b.example.com".to_string(),
+        )];
+        let (c, overrides) = Config::from_parts(Some(text), "vana.toml", &env).unwrap();
+        assert_eq!(c.server.allowed_hosts, vec!["vana.example.com"]);
+        assert_eq!(c.server.allowed_origins, vec!["https://a.example.com", "https://b.example.com"]);
+        assert!(c.metrics.public);
+        assert_eq!(overrides, vec!["VANA_SERVER_ALLOWED_ORIGINS"]);
+        let env =
+            vec![("VANA_SERVER_ALLOWED_HOSTS".to_string(), "[\"x.example\", \"y.example\"]".to_string())];
+        let (c, _) = Config::from_parts(None, "", &env).unwrap();
+        assert_eq!(c.server.allowed_hosts, vec!["x.example", "y.example"]);
+        assert_eq!(c.server.session_ttl_secs, 12 * 3600);
+        assert!(!c.metrics.public);
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //! plus approvals of paused tool calls.
 
 use crate::auth::{labeled, Principal};
-use crate::error::{ApiError, JsonBody, OptJsonBody};
+use crate::error::{must_be_object, ApiError, JsonBody, JsonPath, JsonQuery, OptJsonBody};
 use crate::observe::{drive, RunInfo};
 use crate::state::{Shared, StreamGuard};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::Response;
@@ -28,15 +28,18 @@ pub async fn list_apps(State(state): State<Shared>) -> Json<Vec<String>> {
 /// `GET /api/agents`: every agent with its description (the UI's dropdown).
 pub async fn agents(State(state): State<Shared>) -> Json<Value> {
     let root = state.app.config.agents.root.clone();
+    let (app, mcp) = (&state.app, state.app.mcp_tools());
     Json(Value::Array(
-        state
-            .app
-            .catalog
+        app.catalog
             .specs()
             .map(|(s, _)| {
+                let a = app.catalog.availability(&s.name, &app.tools, &mcp);
                 json!({
                     "name": s.name, "description": s.description, "tools": s.tools,
                     "subAgents": s.sub_agents, "root": s.name == root,
+                    // Declared tools this installation lacks; `available: false` when it has
+                    // none of them (such an agent is never handed a task).
+                    "missingTools": a.missing, "available": !a.none_available(),
                 })
             })
             .collect(),
@@ -74,6 +77,10 @@ async fn create(
     let user = p.user_for(user)?;
     let body = body.unwrap_or_default();
     let id = id.or(body.session_id).filter(|s| !s.is_empty());
+    if let Some(id) = &id {
+        // One session-id rule for the whole tree: the id also names the session's workspace.
+        vana_workspace::validate_session_id(id).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    }
     let s = state.app.store.create_session(app, &user, id.as_deref(), body.state.unwrap_or_default()).await?;
     Ok(labeled(app, Json(s)))
 }
@@ -82,7 +89,7 @@ async fn create(
 pub async fn create_session(
     State(state): State<Shared>,
     Extension(p): Extension<Principal>,
-    Path((app, user)): Path<(String, String)>,
+    JsonPath((app, user)): JsonPath<(String, String)>,
     OptJsonBody(body): OptJsonBody<CreateSession>,
 ) -> Result<Response, ApiError> {
     create(&state, &p, &app, &user, None, body).await
@@ -92,7 +99,7 @@ pub async fn create_session(
 pub async fn create_session_with_id(
     State(state): State<Shared>,
     Extension(p): Extension<Principal>,
-    Path((app, user, id)): Path<(String, String, String)>,
+    JsonPath((app, user, id)): JsonPath<(String, String, String)>,
     OptJsonBody(body): OptJsonBody<CreateSession>,
 ) -> Result<Response, ApiError> {
     create(&state, &p, &app, &user, Some(id), body).await
@@ -102,7 +109,7 @@ pub async fn create_session_with_id(
 pub async fn list_sessions(
     State(state): State<Shared>,
     Extension(p): Extension<Principal>,
-    Path((app, user)): Path<(String, String)>,
+    JsonPath((app, user)): JsonPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     check_app(&state, &app)?;
     let user = p.user_for(&user)?;
@@ -121,7 +128,7 @@ pub async fn list_sessions(
 pub async fn get_session(
     State(state): State<Shared>,
     Extension(p): Extension<Principal>,
-    Path((app, user, id)): Path<(String, String, String)>,
+    JsonPath((app, user, id)): JsonPath<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     check_app(&state, &app)?;
     let user = p.user_for(&user)?;
@@ -139,7 +146,7 @@ pub async fn get_session(
 pub async fn delete_session(
     State(state): State<Shared>,
     Extension(p): Extension<Principal>,
-    Path((app, user, id)): Path<(String, String, String)>,
+    JsonPath((app, user, id)): JsonPath<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     check_app(&state, &app)?;
     let user = p.user_for(&user)?;
@@ -166,6 +173,7 @@ pub struct RunRequest {
     /// Session id (create it first).
     pub session_id: String,
     /// The user's message.
+    #[serde(deserialize_with = "message")]
     pub new_message: Content,
     /// Token-level partial events (`/run_sse`).
     #[serde(default)]
@@ -173,6 +181,24 @@ pub struct RunRequest {
     /// State changes to apply first (not supported: refused when not empty).
     #[serde(default)]
     pub state_delta: Option<JsonMap>,
+}
+
+/// Reads `newMessage` as ADK Content: an object whose parts are objects (and their
+/// `functionCall`, `functionResponse` and `inlineData` objects or null).
+fn message<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Content, D::Error> {
+    crate::error::object_field(d, |v| {
+        must_be_object(v, "newMessage")?;
+        for (i, part) in v.get("parts").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            must_be_object(part, &format!("newMessage.parts[{i}]"))?;
+            for key in ["functionCall", "functionResponse", "inlineData"] {
+                match part.get(key) {
+                    None | Some(Value::Null) => {}
+                    Some(inner) => must_be_object(inner, &format!("newMessage.parts[{i}].{key}"))?,
+                }
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Starts an invocation for a run request; the receiver yields its events.
@@ -280,8 +306,8 @@ pub struct StreamQuery {
 pub async fn approve(
     State(state): State<Shared>,
     Extension(p): Extension<Principal>,
-    Path((app, user, id, call)): Path<(String, String, String, String)>,
-    Query(q): Query<StreamQuery>,
+    JsonPath((app, user, id, call)): JsonPath<(String, String, String, String)>,
+    JsonQuery(q): JsonQuery<StreamQuery>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ApprovalRequest>,
 ) -> Result<Response, ApiError> {
@@ -337,7 +363,7 @@ async fn owned_scope(
 pub async fn artifact_names(
     State(state): State<Shared>,
     Extension(p): Extension<Principal>,
-    Path((app, user, id)): Path<(String, String, String)>,
+    JsonPath((app, user, id)): JsonPath<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let user = owned_scope(&state, &p, &app, &user, &id).await?;
     let names = state
@@ -385,8 +411,8 @@ async fn artifact_part(
 pub async fn artifact_get(
     State(state): State<Shared>,
     Extension(p): Extension<Principal>,
-    Path((app, user, id, name)): Path<(String, String, String, String)>,
-    Query(q): Query<VersionQuery>,
+    JsonPath((app, user, id, name)): JsonPath<(String, String, String, String)>,
+    JsonQuery(q): JsonQuery<VersionQuery>,
 ) -> Result<Response, ApiError> {
     artifact_part(&state, &p, &app, &user, &id, &name, q.version).await
 }
@@ -395,7 +421,7 @@ pub async fn artifact_get(
 pub async fn artifact_version(
     State(state): State<Shared>,
     Extension(p): Extension<Principal>,
-    Path((app, user, id, name, v)): Path<(String, String, String, String, String)>,
+    JsonPath((app, user, id, name, v)): JsonPath<(String, String, String, String, String)>,
 ) -> Result<Response, ApiError> {
     let v: u64 = v.parse().map_err(|_| ApiError::bad_request(format!("version {v:?} is not a number")))?;
     artifact_part(&state, &p, &app, &user, &id, &name, Some(v)).await
@@ -405,7 +431,7 @@ pub async fn artifact_version(
 pub async fn artifact_versions(
     State(state): State<Shared>,
     Extension(p): Extension<Principal>,
-    Path((app, user, id, name)): Path<(String, String, String, String)>,
+    JsonPath((app, user, id, name)): JsonPath<(String, String, String, String)>,
 ) -> Result<Response, ApiError> {
     let user = owned_scope(&state, &p, &app, &user, &id).await?;
     let v = state
@@ -424,7 +450,7 @@ pub async fn artifact_versions(
 pub async fn artifact_delete(
     State(state): State<Shared>,
     Extension(p): Extension<Principal>,
-    Path((app, user, id, name)): Path<(String, String, String, String)>,
+    JsonPath((app, user, id, name)): JsonPath<(String, String, String, String)>,
 ) -> Result<Response, ApiError> {
     let user = owned_scope(&state, &p, &app, &user, &id).await?;
     if !state

@@ -1,5 +1,11 @@
 //! Authentication and per-key limits: `Authorization: Bearer <key>` or the UI's session
 //! cookie; `/api/login` and `/api/logout`; the request-rate bucket; request metrics.
+//!
+//! A login is a server-side session bound to its key ([`vana_store::LoginStore`]): the cookie
+//! holds a random token, the store only its BLAKE2b-512 digest. Every request with the cookie
+//! asks the store, which refuses a login that has expired (`server.session_ttl_secs`) or whose
+//! key is revoked, so `vana keys revoke` ends the key's logins at once, from any process, and a
+//! restart of the server logs nobody out.
 
 use crate::error::{ApiError, JsonBody};
 use crate::keys::KeyError;
@@ -8,9 +14,12 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use blake2::{Blake2b512, Digest};
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Instant;
+use vana_core::event::now_secs;
+use vana_store::LoginRecord;
 
 /// Name of the UI's session cookie.
 pub const COOKIE: &str = "vana_session";
@@ -73,17 +82,20 @@ pub async fn authenticate(State(state): State<Shared>, mut req: Request, next: N
     } else {
         match resolve(&state, req.headers()).await {
             Ok(p) => p,
-            Err(msg) => {
+            Err(e) => {
                 state.audit.log(
                     "auth_failure",
                     "",
                     "",
                     "",
-                    format!("auth failure {} {}: {msg}", req.method(), req.uri().path()),
+                    format!("auth failure {} {}: {}", req.method(), req.uri().path(), e.message),
                     json!({"method": req.method().as_str(), "path": req.uri().path()}),
                 );
-                let mut r = ApiError::unauthorized(msg).into_response();
-                r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                let unauthorized = e.status == StatusCode::UNAUTHORIZED;
+                let mut r = e.into_response();
+                if unauthorized {
+                    r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                }
                 return r;
             }
         }
@@ -102,23 +114,38 @@ pub async fn authenticate(State(state): State<Shared>, mut req: Request, next: N
     next.run(req).await
 }
 
-async fn resolve(state: &Shared, headers: &HeaderMap) -> Result<Principal, String> {
+/// The digest under which a login token is stored (hex BLAKE2b-512).
+fn token_hash(token: &str) -> String {
+    let mut h = Blake2b512::new();
+    h.update(token.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn resolve(state: &Shared, headers: &HeaderMap) -> Result<Principal, ApiError> {
     if let Some(key) = bearer(headers) {
         return match state.keys.verify(&key).await {
             Ok(id) => Ok(Principal { user: Some(id.user_id), limit_key: id.key_id }),
-            Err(KeyError::Store(e)) => Err(format!("cannot check the key: {e}")),
-            Err(e) => Err(e.to_string()),
+            Err(KeyError::Store(e)) => {
+                Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("cannot check the key: {e}")))
+            }
+            Err(e) => Err(ApiError::unauthorized(e.to_string())),
         };
     }
     if let Some(token) = cookie(headers) {
-        let found = state.logins.lock().unwrap_or_else(|e| e.into_inner()).get(&token).cloned();
-        return match found {
-            Some((user, key_id)) => Ok(Principal { user: Some(user), limit_key: key_id }),
-            None => Err("session cookie expired or unknown: log in again".into()),
+        return match state.app.stores.logins.login_get(&token_hash(&token), now_secs()).await {
+            Ok(Some(l)) => Ok(Principal { user: Some(l.user_id), limit_key: l.key_id }),
+            Ok(None) => Err(ApiError::unauthorized(
+                "session cookie expired, revoked or unknown: log in again with an API key",
+            )),
+            Err(e) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("cannot check the session cookie: {e}"),
+            )),
         };
     }
-    Err("missing API key: send `Authorization: Bearer <key>` (create one with `vana keys create NAME`)"
-        .into())
+    Err(ApiError::unauthorized(
+        "missing API key: send `Authorization: Bearer <key>` (create one with `vana keys create NAME`)",
+    ))
 }
 
 /// Middleware: counts requests and latency by route template and agent.
@@ -148,31 +175,14 @@ pub struct LoginRequest {
     pub key: String,
 }
 
-/// `POST /api/login`: checks a key and sets an HttpOnly, SameSite=Strict session cookie.
+/// The `Set-Cookie` value that ends the session cookie in the browser.
+const CLEAR_COOKIE: &str = "vana_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
+
+/// `POST /api/login`: checks a key, stores a login bound to it (only the token's digest) and
+/// sets an HttpOnly, SameSite=Strict session cookie living as long as the login.
 pub async fn login(State(state): State<Shared>, JsonBody(body): JsonBody<LoginRequest>) -> Response {
-    match state.keys.verify(body.key.trim()).await {
-        Ok(id) => {
-            let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-            state
-                .logins
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(token.clone(), (id.user_id.clone(), id.key_id.clone()));
-            state.audit.log(
-                "login",
-                &id.user_id,
-                "",
-                "",
-                format!("login {} with key {}", id.user_id, id.key_id),
-                json!({"keyId": id.key_id}),
-            );
-            let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=86400");
-            let mut r = axum::Json(json!({"user": id.user_id})).into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
-        }
+    let id = match state.keys.verify(body.key.trim()).await {
+        Ok(id) => id,
         Err(e) => {
             state.audit.log(
                 "auth_failure",
@@ -187,21 +197,49 @@ pub async fn login(State(state): State<Shared>, JsonBody(body): JsonBody<LoginRe
             } else {
                 StatusCode::UNAUTHORIZED
             };
-            ApiError::new(status, e.to_string()).into_response()
+            return ApiError::new(status, e.to_string()).into_response();
         }
+    };
+    let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let ttl = state.app.config.server.session_ttl_secs.max(1);
+    let now = now_secs();
+    let record = LoginRecord {
+        token_hash: token_hash(&token),
+        key_id: id.key_id.clone(),
+        user_id: id.user_id.clone(),
+        created_at: now,
+        expires_at: now + ttl as f64,
+    };
+    if let Err(e) = state.app.stores.logins.login_create(&record).await {
+        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("cannot store the login: {e}"))
+            .into_response();
     }
+    state.audit.log(
+        "login",
+        &id.user_id,
+        "",
+        "",
+        format!("login {} with key {}", id.user_id, id.key_id),
+        json!({"keyId": id.key_id, "expiresAt": record.expires_at}),
+    );
+    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={ttl}");
+    let mut r = axum::Json(json!({"user": id.user_id})).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
 }
 
-/// `POST /api/logout`: forgets the session cookie.
+/// `POST /api/logout`: ends the login of the session cookie (server-side too). Takes no body.
 pub async fn logout(State(state): State<Shared>, headers: HeaderMap) -> Response {
     if let Some(token) = cookie(&headers) {
-        state.logins.lock().unwrap_or_else(|e| e.into_inner()).remove(&token);
+        if let Err(e) = state.app.stores.logins.login_delete(&token_hash(&token)).await {
+            return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("cannot end the login: {e}"))
+                .into_response();
+        }
     }
     let mut r = axum::Json(json!({"loggedOut": true})).into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("vana_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-    );
+    r.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static(CLEAR_COOKIE));
     r
 }
 

@@ -132,6 +132,8 @@ pub async fn audit(
             .transpose()
             .map_err(ApiError::bad_request)
     };
+    // Every parameter is read (and a bad one refused) before anything is decided.
+    let (from, to) = (time(&q.from)?, time(&q.to)?);
     let user = match (&p.user, q.user.filter(|u| !u.is_empty())) {
         (Some(me), Some(asked)) if &asked != me => return Ok(Json(json!({"records": []})).into_response()),
         (Some(me), _) => Some(me.clone()),
@@ -143,8 +145,8 @@ pub async fn audit(
         agent: q.agent.filter(|s| !s.is_empty()),
         user,
         session: q.session.filter(|s| !s.is_empty()),
-        from: time(&q.from)?,
-        to: time(&q.to)?,
+        from,
+        to,
         limit: q.limit.unwrap_or(0),
     };
     state.audit.flush().await;

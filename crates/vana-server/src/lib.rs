@@ -1,5 +1,6 @@
 //! VANA's HTTP face: Google ADK's API server (wire-compatible), OpenAI-compatible chat,
-//! server-sent events, API-key authentication and limits, the audit log, Prometheus metrics,
+//! server-sent events, API-key authentication and limits, the Host/Origin/content-type guard
+//! against cross-site use, the audit log, Prometheus metrics,
 //! the live dashboard data and alerts, the OpenAPI document with Swagger UI, the embedded
 //! web UI, and the mount point of the MCP server.
 //!
@@ -11,6 +12,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod dashboard;
 pub mod error;
+pub mod guard;
 pub mod keys;
 pub mod mcp_caller;
 pub mod metrics;
@@ -49,7 +51,15 @@ pub enum ServerError {
 pub fn router(state: Shared) -> Router {
     let sessions = "/apps/{app}/users/{user}/sessions";
     let artifacts = "/apps/{app}/users/{user}/sessions/{session}/artifacts";
-    let protected: Router<Shared> = Router::new()
+    let mut protected: Router<Shared> = Router::new();
+    let mut public: Router<Shared> = Router::new();
+    // `/metrics` needs a key like the API unless `[metrics] public = true`.
+    if state.app.config.metrics.public {
+        public = public.route("/metrics", get(dashboard::metrics));
+    } else {
+        protected = protected.route("/metrics", get(dashboard::metrics));
+    }
+    let protected: Router<Shared> = protected
         .route(sessions, get(adk::list_sessions).post(adk::create_session))
         .route(
             &format!("{sessions}/{{session}}"),
@@ -72,18 +82,20 @@ pub fn router(state: Shared) -> Router {
         .route("/api/audit", get(dashboard::audit))
         .route("/api/me", get(auth::me))
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
-    let public: Router<Shared> = Router::new()
+    let public: Router<Shared> = public
         .route("/healthz", get(dashboard::healthz))
         .route("/readyz", get(dashboard::readyz))
-        .route("/metrics", get(dashboard::metrics))
         .route("/api/login", post(auth::login))
         .route("/api/logout", post(auth::logout))
         .route("/", get(ui::index))
         .route("/ui", get(ui::index))
         .route("/ui/", get(ui::index))
         .route("/ui/{*path}", get(ui::ui));
+    // The document of this server (whether keys are needed, and for `/metrics`), served as
+    // written: utoipa's model would drop the JSON Schema keywords it does not know.
+    let openapi_doc = openapi::document_for(!state.options.no_auth, state.app.config.metrics.public);
     let docs: Router<Shared> =
-        utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi::utoipa_document()).into();
+        utoipa_swagger_ui::SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", openapi_doc).into();
     let mut app = public.merge(protected).merge(docs);
     // ---- MCP mount point: VANA's MCP server (vana-mcp, streamable HTTP) at /mcp, behind the
     // same authentication as the API; each request acts as its key's user (mcp_caller). The app
@@ -97,7 +109,10 @@ pub fn router(state: Shared) -> Router {
         app = app.merge(mcp);
     }
     let limit = state.app.config.server.max_body_bytes;
+    // The guard wraps every route (the MCP mount and the fallback included); requests it
+    // refuses are still counted by `track`.
     app.fallback(ui::fallback)
+        .layer(from_fn_with_state(state.clone(), guard::guard))
         .layer(from_fn_with_state(state.clone(), auth::track))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
@@ -112,10 +127,11 @@ pub async fn serve(app: App, listener: TcpListener, options: ServerOptions) -> R
 pub async fn serve_with_shutdown(
     app: App,
     listener: TcpListener,
-    options: ServerOptions,
+    mut options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let addr = listener.local_addr()?;
+    options.bind = Some(addr);
     if options.no_auth && !addr.ip().is_loopback() {
         return Err(ServerError::NoAuthOnPublicBind(addr));
     }

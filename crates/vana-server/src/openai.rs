@@ -67,6 +67,7 @@ pub struct ChatRequest {
     /// Agent name.
     pub model: String,
     /// The conversation; the last user message is the task.
+    #[serde(deserialize_with = "messages")]
     pub messages: Vec<ChatMessage>,
     /// Stream `chat.completion.chunk`s.
     #[serde(default)]
@@ -74,6 +75,17 @@ pub struct ChatRequest {
     /// User id (without auth; with auth the key's user is used).
     #[serde(default)]
     pub user: Option<String>,
+}
+
+/// Reads `messages` as a list of objects (serde alone would take `["user", "hi"]` for one).
+fn messages<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ChatMessage>, D::Error> {
+    crate::error::object_field(d, |v| {
+        let list = v.as_array().ok_or("messages must be a list")?;
+        for (i, m) in list.iter().enumerate() {
+            crate::error::must_be_object(m, &format!("messages[{i}]"))?;
+        }
+        Ok(())
+    })
 }
 
 fn oai_error(status: StatusCode, message: String, kind: &str) -> Response {

@@ -1,9 +1,10 @@
-//! The server's shared state: the app, one cached runner per agent, keys, limits, metrics,
-//! the audit log and alerts.
+//! The server's shared state: the app, one cached runner per agent, keys, the request
+//! guard, limits, metrics, the audit log and alerts.
 
 use crate::alerts::Alerts;
 use crate::audit_log::AuditLog;
 use crate::error::ApiError;
+use crate::guard::Guard;
 use crate::keys::KeyVerifier;
 use crate::metrics::Metrics;
 use std::collections::HashMap;
@@ -88,6 +89,9 @@ pub struct ServerOptions {
     pub no_mcp: bool,
     /// MCP server health for the dashboard and alerts (default: the app's MCP client manager).
     pub mcp_status: Option<Arc<dyn McpStatusSource>>,
+    /// The address the server listens on (set by [`crate::serve_with_shutdown`]): its IP is an
+    /// allowed `Host` besides loopback names and `server.allowed_hosts`.
+    pub bind: Option<std::net::SocketAddr>,
 }
 
 /// A token bucket per key.
@@ -106,8 +110,8 @@ pub struct AppState {
     runners: RwLock<HashMap<String, Arc<Runner>>>,
     /// API key verification.
     pub keys: KeyVerifier,
-    /// Browser sessions: cookie token -> (user, key id).
-    pub logins: Mutex<HashMap<String, (String, String)>>,
+    /// Host, Origin and content-type rules of every request.
+    pub guard: Guard,
     buckets: Mutex<HashMap<String, Bucket>>,
     streams: Mutex<HashMap<String, u32>>,
     /// Measurements.
@@ -127,6 +131,8 @@ impl AppState {
         let audit = AuditLog::start(app.stores.audit.clone());
         let alerts = Alerts::new(app.config.server.alerts.clone(), audit.clone());
         let keys = KeyVerifier::new(app.stores.keys.clone());
+        let server = &app.config.server;
+        let guard = Guard::new(&server.allowed_hosts, &server.allowed_origins, options.bind.map(|a| a.ip()));
         let app = Arc::new(app);
         if options.mcp_status.is_none() {
             options.mcp_status =
@@ -137,7 +143,7 @@ impl AppState {
             app,
             options,
             runners: RwLock::default(),
-            logins: Mutex::default(),
+            guard,
             buckets: Mutex::default(),
             streams: Mutex::default(),
             metrics: Arc::default(),

@@ -40,7 +40,9 @@ async fn catalog_health_docs_and_metrics() {
     let docs = s.http.get(format!("{}/docs/", s.base)).send().await.unwrap();
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger"), "Swagger UI page expected");
-    let metrics = s.http.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    let anonymous = s.http.get(format!("{}/metrics", s.base)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401, "/metrics needs a key unless [metrics] public = true");
+    let metrics = s.req(Method::GET, "/metrics").send().await.unwrap().text().await.unwrap();
     assert!(
         metrics.contains("vana_http_requests_total{route=\"/list-apps\",agent=\"\",status=\"200\"} 1"),
         "{metrics}"
@@ -140,7 +142,13 @@ async fn sessions_crud_and_user_isolation() {
     assert_eq!(st, 404);
     assert!(v["error"].as_str().unwrap().contains("unknown app"), "{v}");
     // Bad JSON on create.
-    let r = s.req(Method::POST, "/apps/helper/users/alice/sessions").body("{not json").send().await.unwrap();
+    let r = s
+        .req(Method::POST, "/apps/helper/users/alice/sessions")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert!(is_json_error(&r.json().await.unwrap()));
     // Delete, then it is gone.

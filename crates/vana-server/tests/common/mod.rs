@@ -88,6 +88,14 @@ pub struct Opts {
     pub mcp_yaml: Option<&'static str>,
     /// When the semantic router runs in front of the orchestrator.
     pub router: vana_app::config::RouterMode,
+    /// `server.allowed_hosts`.
+    pub allowed_hosts: Vec<String>,
+    /// `server.allowed_origins`.
+    pub allowed_origins: Vec<String>,
+    /// `server.session_ttl_secs`.
+    pub session_ttl_secs: u64,
+    /// `[metrics] public`.
+    pub metrics_public: bool,
 }
 
 impl Default for Opts {
@@ -103,6 +111,10 @@ impl Default for Opts {
             mcp_down_secs: 0,
             mcp_yaml: None,
             router: vana_app::config::RouterMode::Auto,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            session_ttl_secs: 3600,
+            metrics_public: false,
         }
     }
 }
@@ -116,7 +128,9 @@ pub struct Server {
     pub http: reqwest::Client,
     pub stores: vana_store::Stores,
     pub dir: PathBuf,
+    opts: Opts,
     stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Server {
@@ -124,7 +138,9 @@ impl Drop for Server {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -135,6 +151,27 @@ pub async fn start(opts: Opts) -> Server {
     let dir = std::env::temp_dir().join(format!("vana-server-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(dir.join("agents")).unwrap();
     std::fs::write(dir.join("agents/helper.yaml"), HELPER_YAML).unwrap();
+    start_at(dir, opts, None).await
+}
+
+impl Server {
+    /// Stops this server (waiting until it has stopped) and starts a new one on the same
+    /// data, keys included, on a new port.
+    pub async fn restart(mut self) -> Server {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+        let dir = std::mem::take(&mut self.dir);
+        let keys = (std::mem::take(&mut self.key), std::mem::take(&mut self.bob_key));
+        start_at(dir, self.opts.clone(), Some(keys)).await
+    }
+}
+
+/// Starts a server over `dir`, creating alice's and bob's keys unless `keys` carries them.
+async fn start_at(dir: PathBuf, opts: Opts, keys: Option<(String, String)>) -> Server {
     let mut config = Config::default();
     config.store.url = format!("sqlite://{}", dir.join("vana.db").display());
     config.agents.dir = dir.join("agents").display().to_string();
@@ -149,6 +186,10 @@ pub async fn start(opts: Opts) -> Server {
     config.server.alerts.error_rate_min_requests = 3;
     config.server.alerts.mcp_down_secs = opts.mcp_down_secs;
     config.router.mode = opts.router;
+    config.server.allowed_hosts = opts.allowed_hosts.clone();
+    config.server.allowed_origins = opts.allowed_origins.clone();
+    config.server.session_ttl_secs = opts.session_ttl_secs;
+    config.metrics.public = opts.metrics_public;
     let mut app = App::open(config).await.expect("open app");
     if let Some(yaml) = opts.mcp_yaml {
         let mut mcp = vana_mcp::McpConfig::default();
@@ -161,20 +202,36 @@ pub async fn start(opts: Opts) -> Server {
     app.tools.register(Arc::new(NeedsOk));
     app.tools.register(Arc::new(MakeChart));
     let stores = app.stores.clone();
-    let key = vana_server::create_key(stores.keys.as_ref(), "alice", None).await.expect("create key").key;
-    let bob_key = vana_server::create_key(stores.keys.as_ref(), "bob", None).await.expect("create key").key;
+    let (key, bob_key) = match keys {
+        Some(k) => k,
+        None => (
+            vana_server::create_key(stores.keys.as_ref(), "alice", None).await.expect("create key").key,
+            vana_server::create_key(stores.keys.as_ref(), "bob", None).await.expect("create key").key,
+        ),
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
     let options = ServerOptions { no_auth: opts.no_auth, ..Default::default() };
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         vana_server::serve_with_shutdown(app, listener, options, async {
             let _ = stopped.await;
         })
         .await
         .expect("serve");
     });
-    Server { base, key, bob_key, model, http: reqwest::Client::new(), stores, dir, stop: Some(stop) }
+    Server {
+        base,
+        key,
+        bob_key,
+        model,
+        http: reqwest::Client::new(),
+        stores,
+        dir,
+        opts,
+        stop: Some(stop),
+        task: Some(task),
+    }
 }
 
 impl Server {
