@@ -104,7 +104,7 @@ pub fn router(state: Shared) -> Router {
         let backend: std::sync::Arc<dyn vana_mcp::server::Backend> = state.app.clone();
         let mcp: Router<Shared> = Router::new()
             .route_service("/mcp", vana_mcp::server::http_router(backend))
-            .layer(axum::middleware::from_fn(mcp_caller::attach))
+            .layer(from_fn_with_state(mcp_caller::Sessions::default(), mcp_caller::attach))
             .layer(from_fn_with_state(state.clone(), auth::authenticate));
         app = app.merge(mcp);
     }
