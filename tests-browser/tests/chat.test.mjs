@@ -75,6 +75,23 @@ test('the agent dropdown lists every agent of the catalog with its description',
   await page.locator('#agent-desc').filter({ hasText: desc }).waitFor();
 });
 
+test('an agent with none of its tools installed is marked in the dropdown and says what it lacks', async () => {
+  const { page } = browser;
+  const agents = await page.evaluate(() => fetch('/api/agents').then((r) => r.json()));
+  const nlp = agents.find((a) => a.name === 'nlp');
+  assert.equal(nlp.available, false, 'the nlp agent has none of its tools yet');
+  assert.ok(nlp.missingTools.includes('analyze_sentiment'), JSON.stringify(nlp));
+  assert.equal(agents.find((a) => a.name === 'code_execution').available, true);
+  const select = page.getByLabel('Agent', { exact: true });
+  const label = await select.locator('option[value="nlp"]').textContent();
+  assert.ok(label.endsWith('(tools not installed)'), label);
+  const ok = await select.locator('option[value="code_execution"]').textContent();
+  assert.ok(!ok.includes('not installed'), ok);
+  await pickAgent(page, 'nlp');
+  await page.locator('#agent-desc').filter({ hasText: 'None of its tools is installed here (analyze_sentiment' }).waitFor();
+  await pickAgent(page, 'code_execution');
+});
+
 test('a message to code_execution streams its answer token by token, with the tool card under the agent', async () => {
   const { page } = browser;
   const streamed = await recordStreaming(page);

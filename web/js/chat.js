@@ -136,13 +136,23 @@ export function mount(main, ctx, params) {
   function optionLabel(a) {
     const d = String(a.description || '').split(/(?<=[.!?])\s/)[0];
     const short = d.length > 70 ? `${d.slice(0, 67)}…` : d;
-    return short ? `${a.name} — ${short}` : a.name;
+    const label = short ? `${a.name} — ${short}` : a.name;
+    return a.available === false ? `${label} (tools not installed)` : label;
+  }
+
+  /** What the agent lacks, in words, or '' when it has its tools. */
+  function lacks(a) {
+    const missing = (a && a.missingTools) || [];
+    if (!missing.length) return '';
+    return a.available === false
+      ? `None of its tools is installed here (${missing.join(', ')}): it can only say so.`
+      : `Not installed here: ${missing.join(', ')}.`;
   }
 
   function showAgent() {
     agentSelect.value = agent || '';
     const a = agents.find((x) => x.name === agent);
-    agentDesc.textContent = a ? a.description || '' : 'No agents are configured.';
+    agentDesc.textContent = a ? [a.description || '', lacks(a)].filter(Boolean).join(' ') : 'No agents are configured.';
     input.placeholder = a ? `Message ${a.name}…` : 'No agent available';
     sendBtn.disabled = !a;
   }
