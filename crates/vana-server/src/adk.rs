@@ -76,11 +76,12 @@ async fn create(
     check_app(state, app)?;
     let user = p.user_for(user)?;
     let body = body.unwrap_or_default();
-    let id = id.or(body.session_id).filter(|s| !s.is_empty());
-    if let Some(id) = &id {
-        // One session-id rule for the whole tree: the id also names the session's workspace.
-        vana_workspace::validate_session_id(id).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    // One session-id rule for the whole tree (the id also names the session's workspace),
+    // checked on every id given, the body's too when the path names one.
+    for given in [id.as_deref(), body.session_id.as_deref()].into_iter().flatten().filter(|s| !s.is_empty()) {
+        vana_workspace::validate_session_id(given).map_err(|e| ApiError::bad_request(e.to_string()))?;
     }
+    let id = id.or(body.session_id).filter(|s| !s.is_empty());
     let s = state.app.store.create_session(app, &user, id.as_deref(), body.state.unwrap_or_default()).await?;
     Ok(labeled(app, Json(s)))
 }
