@@ -669,3 +669,11 @@ pub fn http_service(
 pub fn http_router(backend: Arc<dyn Backend>) -> axum::Router {
     axum::Router::new().route_service("/mcp", http_service(backend, Default::default()))
 }
+
+/// [`http_router`] for a server whose own layer in front already checks every request's `Host`
+/// against its allow-list (vana-server's guard): no second, loopback-only check here, so the
+/// names the operator allowed reach `/mcp` too.
+pub fn http_router_behind_host_check(backend: Arc<dyn Backend>) -> axum::Router {
+    let config = rmcp::transport::StreamableHttpServerConfig::default().disable_allowed_hosts();
+    axum::Router::new().route_service("/mcp", http_service(backend, config))
+}

@@ -94,8 +94,9 @@ pub fn router(state: Shared) -> Router {
     // The document of this server (whether keys are needed, and for `/metrics`), served as
     // written: utoipa's model would drop the JSON Schema keywords it does not know.
     let openapi_doc = openapi::document_for(!state.options.no_auth, state.app.config.metrics.public);
-    let docs: Router<Shared> =
-        utoipa_swagger_ui::SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", openapi_doc).into();
+    let docs: Router<Shared> = utoipa_swagger_ui::SwaggerUi::new("/docs")
+        .external_url_unchecked("/openapi.json", openapi_doc)
+        .into();
     let mut app = public.merge(protected).merge(docs);
     // ---- MCP mount point: VANA's MCP server (vana-mcp, streamable HTTP) at /mcp, behind the
     // same authentication as the API; each request acts as its key's user (mcp_caller). The app
@@ -103,7 +104,8 @@ pub fn router(state: Shared) -> Router {
     if !state.options.no_mcp {
         let backend: std::sync::Arc<dyn vana_mcp::server::Backend> = state.app.clone();
         let mcp: Router<Shared> = Router::new()
-            .route_service("/mcp", vana_mcp::server::http_router(backend))
+            // The guard below checks `Host` for every route, /mcp included.
+            .route_service("/mcp", vana_mcp::server::http_router_behind_host_check(backend))
             .layer(from_fn_with_state(mcp_caller::Sessions::default(), mcp_caller::attach))
             .layer(from_fn_with_state(state.clone(), auth::authenticate));
         app = app.merge(mcp);

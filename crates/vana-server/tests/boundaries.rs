@@ -63,6 +63,16 @@ async fn foreign_hosts_get_403_on_every_route_and_loopback_names_pass() {
         let r = s.req(Method::GET, "/list-apps").header("host", &host).send().await.unwrap();
         assert_eq!(r.status(), 200, "Host {host} is served");
     }
+    // A name the operator allowed reaches /mcp too (no second, loopback-only check there).
+    let r = s
+        .req(Method::POST, "/mcp")
+        .header("host", "vana.example.com")
+        .header("accept", "application/json, text/event-stream")
+        .json(&init)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "an allowed Host is served at /mcp");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -232,3 +232,16 @@ async fn the_code_execution_agent_runs_code_and_recalls_its_history() {
         .any(|p| p.function_response.as_ref().is_some_and(|r| r.response["stdout"] == "5050\n"))));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn deleting_a_session_whose_id_names_no_workspace_removes_nothing() {
+    let (sb, dir) = sandbox();
+    let outside = dir.join("keep.txt");
+    std::fs::write(&outside, "kept").unwrap();
+    // Sessions stored before the id rule may have such ids: deleting them is not an error.
+    for id in ["a b", "../keep.txt", ".."] {
+        sb.delete_session(id).await.unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "kept");
+    let _ = std::fs::remove_dir_all(&dir);
+}

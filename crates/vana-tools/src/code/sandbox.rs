@@ -67,6 +67,10 @@ impl Sandbox {
     pub async fn delete_session(&self, session_id: &str) -> Result<(), ToolError> {
         let ws = self.workspaces.clone();
         let id = session_id.to_string();
+        // An id no workspace can have (a session stored before the id rule) has none to delete.
+        if vana_workspace::validate_session_id(&id).is_err() {
+            return Ok(());
+        }
         tokio::task::spawn_blocking(move || ws.delete(&id).map(drop).map_err(tool_error))
             .await
             .map_err(|e| ToolError::Failed(format!("workspace deletion crashed: {e}")))?
