@@ -28,7 +28,7 @@ pub(crate) struct Owner {
 pub(crate) struct Inner {
     root: PathBuf,
     pub(crate) owner: Owner,
-    ready: OnceLock<std::result::Result<(), String>>,
+    ready: OnceLock<std::result::Result<(), std::io::ErrorKind>>,
     scratch: AtomicU64,
 }
 
@@ -44,7 +44,7 @@ impl Inner {
                 .and_then(|()| {
                     std::fs::set_permissions(root.join(LOCKS), std::fs::Permissions::from_mode(0o700))
                 })
-                .map_err(|e| format!("cannot create the workspace root {}: {e}", root.display()))?;
+                .map_err(|e| e.kind())?;
             for e in std::fs::read_dir(root).into_iter().flatten().flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
                 let pid = name
@@ -59,7 +59,9 @@ impl Inner {
             }
             Ok(())
         });
-        r.clone().map_err(|e| WorkspaceError::io(e, std::io::Error::other("workspace root")))
+        r.map_err(|kind| {
+            WorkspaceError::io(format!("create the workspace root {}", self.root.display()), kind.into())
+        })
     }
 
     fn root_fd(&self) -> Result<OwnedFd> {
