@@ -253,26 +253,9 @@ pub struct GuardrailsConfig {
     pub require_confirmation: BTreeSet<String>,
 }
 
-/// Why the configuration could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {message}")]
-    Read {
-        /// The file.
-        path: String,
-        /// The I/O error.
-        message: String,
-    },
-    /// The file or an override is not valid.
-    #[error("{origin}: {message}")]
-    Invalid {
-        /// The file or `environment`.
-        origin: String,
-        /// What is wrong (with the key).
-        message: String,
-    },
-}
+/// Why the configuration could not be loaded: the same error as the MCP server files'
+/// (`Read` names the file, `Invalid` its origin: the file, `environment` or a section).
+pub use vana_mcp::config::ConfigError;
 
 /// VANA's data directory (see [`vana_assets::data_dir`]: `$VANA_HOME`, `/var/lib/vana` for root,
 /// else the platform's data dir + `vana`).
@@ -377,14 +360,6 @@ impl Config {
             max_history_events: self.limits.max_history_events,
             ..Default::default()
         }
-    }
-
-    /// Every `VANA_*` variable that overrides a setting, with its setting path.
-    pub fn env_names() -> Vec<(String, String)> {
-        let tree = Value::try_from(Config::default()).unwrap_or(Value::Table(Default::default()));
-        let mut paths = Vec::new();
-        leaf_paths(&tree, &mut Vec::new(), &mut paths);
-        paths.iter().map(|p| (env_name(p), p.join("."))).collect()
     }
 }
 

@@ -34,9 +34,6 @@ pub enum AppError {
     /// A session workspace could not be removed.
     #[error("session deleted, but its sandbox workspace could not be removed: {0}")]
     Workspace(vana_core::ToolError),
-    /// The MCP server configuration is invalid.
-    #[error(transparent)]
-    Mcp(#[from] vana_mcp::config::ConfigError),
     /// The model configuration is invalid.
     #[error("invalid [models] configuration: {0}")]
     Models(#[from] vana_core::ModelError),

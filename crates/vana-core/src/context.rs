@@ -190,11 +190,6 @@ impl InvocationContext {
         log.events.iter().filter(|e| self.can_see(e)).cloned().collect()
     }
 
-    /// Snapshot of all session events loaded for this invocation.
-    pub async fn all_events(&self) -> Vec<Arc<Event>> {
-        self.shared.log.lock().await.events.clone()
-    }
-
     /// Branch visibility: the main line and ancestors of this branch are visible; with
     /// `isolated`, only this branch and its descendants.
     pub fn can_see(&self, e: &Event) -> bool {

@@ -303,7 +303,29 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// A fresh function-call id, `call_` and 32 hex digits (a time-ordered UUID v7 without
+/// hyphens), for calls a model sent without one: 37 characters, within the 40 that OpenAI
+/// accepts, and only the letters, digits and `_` that every provider takes.
+pub fn new_call_id() -> String {
+    format!("call_{}", uuid::Uuid::now_v7().simple())
+}
+
 /// Seconds since the Unix epoch as a float.
 pub fn now_secs() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::new_call_id;
+
+    #[test]
+    fn call_ids_are_unique_and_fit_every_provider() {
+        let (a, b) = (new_call_id(), new_call_id());
+        assert_ne!(a, b);
+        for id in [a, b] {
+            assert!(id.starts_with("call_") && id.len() <= 40, "{id}");
+            assert!(id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'), "{id}");
+        }
+    }
 }

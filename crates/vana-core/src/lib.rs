@@ -6,6 +6,7 @@ pub mod audit;
 pub mod availability;
 pub mod callbacks;
 pub mod catalog;
+pub mod civil;
 pub mod context;
 pub mod event;
 pub mod ledger;

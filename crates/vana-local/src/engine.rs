@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc as std_mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
+use vana_core::event::new_call_id;
 use vana_core::{Content, FunctionCall, LlmResponse, ModelError, Part, UsageMetadata};
 
 /// Settings fixed when a model file is loaded (part of the load cache's key).
@@ -911,11 +912,6 @@ fn parse_call(text: &str) -> Option<FunctionCall> {
     let name = value.get("name")?.as_str()?.to_string();
     let args = value.get("arguments").cloned().unwrap_or_else(|| Value::Object(Default::default()));
     Some(FunctionCall { id: Some(new_call_id()), name, args })
-}
-
-/// A fresh function-call id.
-pub(crate) fn new_call_id() -> String {
-    format!("call_{}", uuid::Uuid::new_v4().simple())
 }
 
 #[cfg(test)]

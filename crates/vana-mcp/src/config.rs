@@ -142,7 +142,8 @@ impl Timeouts {
     }
 }
 
-/// Why a configuration file could not be used.
+/// Why a configuration file could not be used: VANA's own (`vana-app` re-exports this), an
+/// MCP server file or the trust store.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
@@ -153,12 +154,12 @@ pub enum ConfigError {
         /// The I/O error.
         message: String,
     },
-    /// The file is not valid.
+    /// The file, an override or a setting is not valid.
     #[error("{origin}: {message}")]
     Invalid {
-        /// The file.
+        /// The file, `environment` or the setting (`guardrails.require_confirmation`).
         origin: String,
-        /// What is wrong (with line and field where serde knows them).
+        /// What is wrong (with line, key and field where they are known).
         message: String,
     },
 }

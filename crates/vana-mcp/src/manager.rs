@@ -190,17 +190,6 @@ pub struct McpTool {
     server: Arc<Server>,
 }
 
-impl McpTool {
-    /// The server it belongs to.
-    pub fn server(&self) -> &Arc<Server> {
-        &self.server
-    }
-    /// The server's name for the tool.
-    pub fn remote_name(&self) -> &str {
-        &self.remote.name
-    }
-}
-
 #[async_trait]
 impl Tool for McpTool {
     fn name(&self) -> &str {

@@ -64,11 +64,6 @@ pub(crate) fn parse_args(model: &str, tool: &str, raw: &str) -> Result<serde_jso
     })
 }
 
-/// A fresh function-call id for providers that do not send one.
-pub(crate) fn new_call_id() -> String {
-    format!("call_{}", uuid::Uuid::new_v4().simple())
-}
-
 /// Pairs function calls and responses that carry no id, so providers that require ids (OpenAI,
 /// Anthropic) get matching ones: a call without id gets `call_<n>`, and a response without id
 /// takes the oldest unanswered generated id of the same tool.

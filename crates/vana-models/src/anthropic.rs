@@ -314,7 +314,7 @@ impl StreamDecoder for AnthropicStream {
         for (_, block) in std::mem::take(&mut self.blocks) {
             if let Block::Tool { id, name, json } = block {
                 let args = parse_args(&self.model, &name, &json)?;
-                let id = if id.is_empty() { crate::aggregate::new_call_id() } else { id };
+                let id = if id.is_empty() { vana_core::event::new_call_id() } else { id };
                 agg.calls.push(FunctionCall { id: Some(id), name, args });
             }
         }

@@ -1,6 +1,6 @@
 //! Google Gemini (`generateContent` / `streamGenerateContent?alt=sse`).
 
-use crate::aggregate::{new_call_id, TurnAggregate};
+use crate::aggregate::TurnAggregate;
 use crate::http::{error_from_status, join_url, Endpoint};
 use crate::sse::{drive_sse, SseEvent, StreamDecoder};
 use async_trait::async_trait;
@@ -8,6 +8,7 @@ use futures::StreamExt;
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use vana_core::event::new_call_id;
 use vana_core::{FunctionCall, LlmRequest, LlmResponse, LlmResponseStream, Model, ModelError, UsageMetadata};
 
 /// Default base URL (includes the API version).

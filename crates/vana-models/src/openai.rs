@@ -222,7 +222,7 @@ fn parse_response(model: &str, json: &Value) -> Result<LlmResponse, ModelError> 
         });
         let args = parse_args(model, &name, raw.as_deref().unwrap_or(""))?;
         let id = call.get("id").and_then(Value::as_str).map(str::to_owned);
-        agg.calls.push(FunctionCall { id: id.or_else(|| Some(crate::aggregate::new_call_id())), name, args });
+        agg.calls.push(FunctionCall { id: id.or_else(|| Some(vana_core::event::new_call_id())), name, args });
     }
     Ok(agg.into_final())
 }
@@ -309,7 +309,7 @@ impl StreamDecoder for OpenAiStream {
         for (_, call) in std::mem::take(&mut self.calls) {
             let args = parse_args(&self.model, &call.name, &call.args)?;
             agg.calls.push(FunctionCall {
-                id: call.id.or_else(|| Some(crate::aggregate::new_call_id())),
+                id: call.id.or_else(|| Some(vana_core::event::new_call_id())),
                 name: call.name,
                 args,
             });

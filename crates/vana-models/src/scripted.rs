@@ -1,7 +1,7 @@
 //! The scripted model: an in-process `Model` that plays back turns stated by a test, and records
 //! every request it receives. The only stand-in for a real LLM in VANA.
 
-use crate::aggregate::{new_call_id, partial_text, TurnAggregate};
+use crate::aggregate::{partial_text, TurnAggregate};
 use crate::http::error_from_status;
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -10,6 +10,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use vana_core::event::new_call_id;
 use vana_core::{FunctionCall, LlmRequest, LlmResponse, LlmResponseStream, Model, ModelError, UsageMetadata};
 
 /// One model turn to play back: text and/or function calls, or an error.

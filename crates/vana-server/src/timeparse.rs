@@ -1,6 +1,8 @@
 //! Time bounds for audit searches: epoch seconds, `YYYY-MM-DD[THH:MM[:SS]][Z]` (UTC), or a
 //! duration ago such as `15m`, `2h`, `7d`.
 
+use vana_core::civil::days_from_civil;
+
 /// Parses a time bound to seconds since the epoch, relative to `now` for durations. Exactly
 /// these forms are read (the OpenAPI document's pattern says the same): `123` or `123.5`
 /// (epoch seconds), `15m` (digits, optional fraction, one of `s m h d`), and
@@ -59,17 +61,6 @@ fn is_decimal(s: &str) -> bool {
     };
     let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
     all_digits(int) && frac.is_none_or(all_digits)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
 }
 
 #[cfg(test)]

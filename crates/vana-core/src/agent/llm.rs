@@ -5,7 +5,7 @@ use crate::agent::tools::{decision_for, response_event, run_calls, Batch, Decisi
 use crate::agent::{history, Agent, Outcome, Start, CONFIRMATION_CALL, TRANSFER_TOOL};
 use crate::callbacks::Callback;
 use crate::context::InvocationContext;
-use crate::event::{new_id, Content, Event, EventActions, FunctionCall, FunctionResponse, Part, Timing};
+use crate::event::{new_call_id, Content, Event, EventActions, FunctionCall, FunctionResponse, Part, Timing};
 use crate::model::{GenerationConfig, LlmRequest, LlmResponse, Model, ModelError, ToolDeclaration};
 use crate::template;
 use crate::tool::{declaration, Tool};
@@ -270,7 +270,7 @@ impl LlmAgent {
         for p in &mut content.parts {
             if let Some(c) = &mut p.function_call {
                 if c.id.as_deref().is_none_or(str::is_empty) {
-                    c.id = Some(format!("call_{}", new_id()));
+                    c.id = Some(new_call_id());
                 }
             }
         }
