@@ -135,6 +135,15 @@ fn run_delegates_to_a_specialist_streams_and_persists_the_session() {
         list[0]["version"], 5,
         "user, transfer call, transfer response, data_science answer, vana answer"
     );
+    // The plain listing gives the last update in UTC, as `date -u` writes that second.
+    let secs = list[0]["lastUpdateTime"].as_f64().unwrap() as i64;
+    let date = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%d %H:%M:%SZ"])
+        .output()
+        .unwrap();
+    let updated = format!("updated {}", String::from_utf8_lossy(&date.stdout).trim());
+    let (stdout, _) = text(&home.run(&["sessions", "list"]));
+    assert!(stdout.contains(&id) && stdout.trim_end().ends_with(&updated), "{stdout} vs {updated}");
 
     let out = home.run(&["sessions", "show", &id]);
     let (stdout, _) = text(&out);
