@@ -4,10 +4,14 @@
 
 pub mod catalog;
 pub mod config;
+pub mod evaluation;
 pub mod mcp;
+pub mod models;
 pub mod routing;
 
 pub use config::{Config, Loaded};
+/// The stores' record types (audit log, API keys, artifacts), for faces that read `App::stores`.
+pub use vana_store::records;
 
 use std::sync::Arc;
 use vana_core::catalog::{Catalog, CatalogError};

@@ -135,7 +135,17 @@ impl vana_mcp::server::Backend for App {
         self.tool_policy()
     }
 
-    async fn audit(&self, record: vana_core::audit::AuditRecord) {
+    async fn audit(&self, entry: vana_mcp::server::AuditEntry) {
+        let record = vana_store::AuditRecord {
+            id: 0,
+            time: entry.time,
+            kind: entry.kind.as_str().into(),
+            user_id: entry.user_id,
+            agent: entry.agent,
+            session_id: entry.session_id,
+            summary: entry.summary,
+            data: entry.data,
+        };
         if let Err(e) = self.stores.audit.audit_append(std::slice::from_ref(&record)).await {
             tracing::error!("cannot write the audit record `{}`: {e}", record.summary);
         }

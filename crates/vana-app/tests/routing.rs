@@ -6,10 +6,10 @@ use std::sync::Arc;
 use vana_app::config::RouterMode;
 use vana_app::{App, Config};
 use vana_core::{Content, Event, Model};
-use vana_models::{ScriptedModel, ScriptedTurn};
+use vana_testkit::{ScriptedModel, ScriptedTurn};
 
-async fn app(mode: RouterMode, model: &ScriptedModel) -> (App, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
+async fn app(mode: RouterMode, model: &ScriptedModel) -> (App, vana_testkit::TempDir) {
+    let dir = vana_testkit::tempdir();
     let mut config = Config::default();
     config.store.url = format!("sqlite://{}", dir.path().join("vana.db").display());
     config.agents.dir = dir.path().join("agents").display().to_string();

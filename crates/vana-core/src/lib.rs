@@ -2,7 +2,6 @@
 //! tools and session stores that the lower crates implement.
 
 pub mod agent;
-pub mod audit;
 pub mod availability;
 pub mod callbacks;
 pub mod catalog;

@@ -1,5 +1,6 @@
-//! The runtime against the scripted model and a real SQLite store: delegation, agent-as-tool,
-//! tools, workflows, approvals, limits.
+//! The runtime against the scripted model and the in-memory store (which passes the conformance
+//! suite of the SQLite and PostgreSQL stores): delegation, agent-as-tool, tools, workflows,
+//! approvals, limits. The runtime with the retrying `ResilientModel` is tested in vana-models.
 
 mod common;
 
@@ -11,7 +12,7 @@ use vana_core::agent::TRANSFER_TOOL;
 use vana_core::{
     AgentTool, EventWindow, LlmAgent, Outcome, RunConfig, Runner, ToolPolicy, WorkflowAgent, WorkflowKind,
 };
-use vana_models::{ScriptedError, ScriptedTurn};
+use vana_testkit::{ScriptedError, ScriptedModel, ScriptedTurn};
 
 fn transfer(to: &str) -> ScriptedTurn {
     ScriptedTurn::call(TRANSFER_TOOL, json!({"agent_name": to}))
@@ -224,7 +225,7 @@ async fn loop_agent_stops_on_escalate_or_at_max_iterations() {
     assert_eq!(m.requests().len(), 3, "stopped right after escalate");
     assert!(events.iter().any(|e| e.actions.escalate == Some(true)));
 
-    let m = Arc::new(vana_models::ScriptedModel::repeating("r", vec![ScriptedTurn::text("again")]));
+    let m = Arc::new(ScriptedModel::repeating("r", vec![ScriptedTurn::text("again")]));
     let worker = LlmAgent::builder("worker", m.clone()).build();
     let lp = WorkflowAgent::new(WorkflowKind::Loop { max_iterations: 4 }, "refine", "bounded", vec![worker]);
     let (_, _, outcome) = run(&Runner::new(lp, store()), "go").await;
@@ -234,8 +235,8 @@ async fn loop_agent_stops_on_escalate_or_at_max_iterations() {
 
 #[tokio::test]
 async fn delegation_loop_guard_ends_runaway_transfers_with_a_clear_error() {
-    let vana_model = Arc::new(vana_models::ScriptedModel::repeating("v", vec![transfer("ping")]));
-    let ping_model = Arc::new(vana_models::ScriptedModel::repeating("p", vec![transfer("vana")]));
+    let vana_model = Arc::new(ScriptedModel::repeating("v", vec![transfer("ping")]));
+    let ping_model = Arc::new(ScriptedModel::repeating("p", vec![transfer("vana")]));
     let ping = LlmAgent::builder("ping", ping_model).build();
     let vana = LlmAgent::builder("vana", vana_model).sub_agent(ping).build();
     let runner = Runner::new(vana, store()).with_config(RunConfig { max_transfers: 4, ..Default::default() });
@@ -249,10 +250,7 @@ async fn delegation_loop_guard_ends_runaway_transfers_with_a_clear_error() {
 
 #[tokio::test]
 async fn a_model_that_keeps_calling_tools_is_stopped_at_the_model_call_limit() {
-    let m = Arc::new(vana_models::ScriptedModel::repeating(
-        "m",
-        vec![ScriptedTurn::call("add", json!({"a": 1, "b": 1}))],
-    ));
+    let m = Arc::new(ScriptedModel::repeating("m", vec![ScriptedTurn::call("add", json!({"a": 1, "b": 1}))]));
     let agent = LlmAgent::builder("vana", m.clone()).tool(Arc::new(Add)).build();
     let runner =
         Runner::new(agent, store()).with_config(RunConfig { max_model_calls: 6, ..Default::default() });
@@ -336,9 +334,9 @@ async fn streaming_emits_partial_text_that_is_never_persisted() {
 
 #[tokio::test]
 async fn approval_pauses_and_an_approved_call_runs_exactly_once_across_a_crash() {
-    let path = temp_db();
+    let durable = store();
     let runs = Arc::new(AtomicU32::new(0));
-    let build = |m: Arc<vana_models::ScriptedModel>, store| {
+    let build = |m: Arc<ScriptedModel>, store| {
         let agent = LlmAgent::builder("vana", m).tool(Arc::new(Transfer { runs: runs.clone() })).build();
         Runner::new(agent, store)
     };
@@ -347,7 +345,7 @@ async fn approval_pauses_and_an_approved_call_runs_exactly_once_across_a_crash()
         "m",
         vec![ScriptedTurn::default().with_call_id("call_pay", "send_money", json!({"amount": 5}))],
     );
-    let crashy = Arc::new(CrashOnResponse::new(file_store(&path)));
+    let crashy = Arc::new(CrashOnResponse::new(durable.clone()));
     let runner = build(m1, crashy.clone() as Arc<dyn vana_core::SessionStore>);
     let (session, events, outcome) = run(&runner, "pay 5").await;
     assert_eq!(outcome, Outcome::Paused);
@@ -363,9 +361,10 @@ async fn approval_pauses_and_an_approved_call_runs_exactly_once_across_a_crash()
     assert_eq!(events.last().unwrap().error_code.as_deref(), Some("STORE_ERROR"));
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     drop(runner);
-    // Second process: same file, fresh runner; resume answers from the journal, no second run.
+    // Second process: the same stored sessions, a fresh runner; resume answers from the
+    // journal, no second run.
     let m2 = model("m", vec![ScriptedTurn::text("sent 5")]);
-    let runner = build(m2.clone(), file_store(&path));
+    let runner = build(m2.clone(), durable.clone());
     let (events, outcome) = runner.resume("u1", &session).await.unwrap().collect().await;
     assert_eq!(outcome, Outcome::Done);
     assert_eq!(runs.load(Ordering::SeqCst), 1, "the approved call ran exactly once");
@@ -374,7 +373,6 @@ async fn approval_pauses_and_an_approved_call_runs_exactly_once_across_a_crash()
     assert_eq!(finals(&events), vec![("vana".into(), "sent 5".into())]);
     // Nothing left to resume.
     assert!(runner.resume("u1", &session).await.is_err());
-    let _ = std::fs::remove_file(&path);
 }
 
 #[tokio::test]
@@ -430,7 +428,7 @@ async fn approval_inside_a_specialist_resumes_there_and_returns_to_the_orchestra
 
 #[tokio::test]
 async fn history_is_windowed_so_invocation_cost_does_not_grow_with_the_session() {
-    let m = Arc::new(vana_models::ScriptedModel::repeating("r", vec![ScriptedTurn::text("ok")]));
+    let m = Arc::new(ScriptedModel::repeating("r", vec![ScriptedTurn::text("ok")]));
     let agent = LlmAgent::builder("vana", m.clone()).build();
     let runner =
         Runner::new(agent, store()).with_config(RunConfig { max_history_events: 10, ..Default::default() });
@@ -450,7 +448,7 @@ async fn history_is_windowed_so_invocation_cost_does_not_grow_with_the_session()
 /// current history, and a deleted one must not come back from the cache.
 #[tokio::test]
 async fn a_session_changed_by_another_writer_is_reloaded_not_served_stale() {
-    let m = Arc::new(vana_models::ScriptedModel::repeating("r", vec![ScriptedTurn::text("ok")]));
+    let m = Arc::new(ScriptedModel::repeating("r", vec![ScriptedTurn::text("ok")]));
     let store = store();
     let runner = Runner::new(LlmAgent::builder("vana", m.clone()).build(), store.clone());
     let other = Runner::new(LlmAgent::builder("vana", m.clone()).build(), store.clone());
@@ -475,50 +473,4 @@ async fn a_session_changed_by_another_writer_is_reloaded_not_served_stale() {
     run_on(&runner, &session, "fresh start").await;
     let seen: Vec<String> = m.requests().last().unwrap().contents.iter().map(|c| c.text()).collect();
     assert_eq!(seen, vec!["fresh start".to_string()]);
-}
-
-fn fast_retries() -> vana_models::RetryPolicy {
-    vana_models::RetryPolicy {
-        max_attempts: 3,
-        initial_backoff: std::time::Duration::from_millis(5),
-        max_backoff: std::time::Duration::from_secs(5),
-    }
-}
-
-#[tokio::test]
-async fn a_429_with_retry_after_is_retried_after_the_wait_then_succeeds() {
-    let m = model(
-        "m",
-        vec![
-            ScriptedTurn::error(ScriptedError::RateLimited { retry_after_secs: Some(0.3) }),
-            ScriptedTurn::text("after the wait"),
-        ],
-    );
-    let resilient = Arc::new(vana_models::ResilientModel::new(vec![m.clone()], fast_retries()).unwrap());
-    let agent = LlmAgent::builder("vana", resilient).build();
-    let started = std::time::Instant::now();
-    let (_, events, outcome) = run(&Runner::new(agent, store()), "hi").await;
-    assert_eq!(outcome, Outcome::Done);
-    assert!(started.elapsed() >= std::time::Duration::from_millis(300), "Retry-After was honoured");
-    assert_eq!(m.requests().len(), 2);
-    assert!(!events.iter().any(|e| e.is_error()));
-    assert_eq!(finals(&events), vec![("vana".into(), "after the wait".into())]);
-}
-
-#[tokio::test]
-async fn the_fallback_model_answers_when_the_primary_keeps_failing() {
-    let primary = Arc::new(vana_models::ScriptedModel::repeating(
-        "primary",
-        vec![ScriptedTurn::error(ScriptedError::Server { status: 503, message: "overloaded".into() })],
-    ));
-    let fallback = model("fallback", vec![ScriptedTurn::text("from the fallback")]);
-    let resilient = Arc::new(
-        vana_models::ResilientModel::new(vec![primary.clone(), fallback.clone()], fast_retries()).unwrap(),
-    );
-    let agent = LlmAgent::builder("vana", resilient).build();
-    let (_, events, outcome) = run(&Runner::new(agent, store()), "hi").await;
-    assert_eq!(outcome, Outcome::Done);
-    assert_eq!(primary.requests().len(), 3, "the primary was retried up to max_attempts");
-    assert_eq!(fallback.requests().len(), 1);
-    assert_eq!(finals(&events), vec![("vana".into(), "from the fallback".into())]);
 }

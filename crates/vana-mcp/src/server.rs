@@ -17,8 +17,10 @@
 //!   call as `approval`) with the caller's user and key.
 
 pub mod approval;
+pub mod audit;
 pub mod caller;
 
+pub use audit::{AuditEntry, AuditKind};
 pub use caller::{Caller, ANONYMOUS_USER};
 
 use approval::{Asker, Decision, PausedCall, PendingStore, Waiting};
@@ -33,7 +35,6 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use vana_core::audit::AuditRecord;
 use vana_core::{Content, Runner, Tool, ToolContext, ToolOutput, ToolPolicy};
 
 /// Prefix of the tools that hand a task to an agent.
@@ -63,7 +64,7 @@ pub trait Backend: Send + Sync + 'static {
     fn policy(&self) -> ToolPolicy;
     /// Stores an audit record durably before the call's result is returned (failures are the
     /// backend's to log).
-    async fn audit(&self, record: AuditRecord);
+    async fn audit(&self, entry: AuditEntry);
 }
 
 /// State every MCP session of one server shares.
@@ -405,10 +406,9 @@ impl VanaServer {
             }
             self.shared
                 .backend
-                .audit(AuditRecord {
-                    id: 0,
+                .audit(AuditEntry {
                     time: vana_core::event::now_secs(),
-                    kind: "approval".into(),
+                    kind: AuditKind::Approval,
                     user_id: caller.user.clone(),
                     agent: c.agent.clone(),
                     session_id: session.to_string(),
@@ -455,10 +455,9 @@ impl VanaServer {
         }
         self.shared
             .backend
-            .audit(AuditRecord {
-                id: 0,
+            .audit(AuditEntry {
                 time: vana_core::event::now_secs(),
-                kind: "mcp_call".into(),
+                kind: AuditKind::ToolCall,
                 user_id: caller.user.clone(),
                 agent: agent.to_string(),
                 session_id: session.to_string(),

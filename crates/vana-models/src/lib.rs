@@ -1,8 +1,7 @@
 //! VANA's LLM providers behind `vana_core::Model`: OpenAI chat completions (and every
 //! OpenAI-compatible server: Ollama, OpenRouter, vLLM, custom), Gemini and Anthropic, with
 //! retries and fallbacks, the `ModelRegistry` that resolves model strings from `[models]` in
-//! `vana.toml`, and the scripted model (plus, behind the `scripted-server` feature, a scripted
-//! HTTP server speaking all three wire formats) for tests and benchmarks.
+//! `vana.toml` (`scripted:<file>` strings resolve to the scripted model of crate `vana-scripted`).
 
 #![warn(missing_docs)]
 
@@ -14,9 +13,6 @@ pub mod http;
 pub mod openai;
 pub mod registry;
 pub mod resilience;
-pub mod scripted;
-#[cfg(feature = "scripted-server")]
-pub mod scripted_server;
 pub mod sse;
 
 pub use anthropic::AnthropicModel;
@@ -29,8 +25,6 @@ pub use registry::{
     LOCAL_DEFAULT_MODEL,
 };
 pub use resilience::{ResilientModel, RetryPolicy};
-pub use scripted::{
-    Script, ScriptedCall, ScriptedError, ScriptedHttp, ScriptedModel, ScriptedTurn, ScriptedUsage,
-};
-#[cfg(feature = "scripted-server")]
-pub use scripted_server::{RecordedRequest, ScriptedServer};
+/// The scripted model, which `scripted:<file>` strings resolve to (its home is `vana-scripted`;
+/// tests take it from `vana-testkit`).
+pub use vana_scripted::{ScriptedModel, ScriptedTurn};

@@ -6,12 +6,12 @@ use crate::gemini::{GeminiModel, ThoughtSignatures, GEMINI_BASE_URL};
 use crate::http::{Endpoint, HttpClient, Secret};
 use crate::openai::OpenAiModel;
 use crate::resilience::{ResilientModel, RetryPolicy};
-use crate::scripted::ScriptedModel;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 use vana_core::{LlmRequest, LlmResponseStream, Model, ModelError, ModelResolver};
+use vana_scripted::ScriptedModel;
 
 /// How the environment is read for API keys (injectable for tests).
 pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;

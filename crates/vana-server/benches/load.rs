@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vana_app::{App, Config};
-use vana_models::{ScriptedModel, ScriptedTurn};
+use vana_testkit::{ScriptedModel, ScriptedTurn};
 
 /// The allocator of the `vana` binary, so the server measured here allocates as it does there.
 #[global_allocator]

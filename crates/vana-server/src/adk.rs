@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use vana_core::audit::ArtifactScope;
 use vana_core::{Content, Event, EventWindow, JsonMap};
+use vana_store::records::ArtifactScope;
 
 /// `GET /list-apps`: every agent of the catalog.
 pub async fn list_apps(State(state): State<Shared>) -> Json<Vec<String>> {

@@ -5,8 +5,8 @@
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
-use vana_core::audit::{AuditRecord, AuditStore};
 use vana_core::event::now_secs;
+use vana_store::records::{AuditRecord, AuditStore};
 
 /// Longest text kept of one argument or result in an audit record.
 pub const MAX_FIELD_CHARS: usize = 2000;

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use vana_core::audit::AuditQuery;
 use vana_core::event::now_secs;
+use vana_store::records::AuditQuery;
 
 /// `GET /healthz`: the process answers.
 pub async fn healthz() -> Json<Value> {

@@ -7,9 +7,9 @@ use blake2::{Blake2b512, Digest};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use vana_core::audit::{ApiKeyRecord, KeyStore};
 use vana_core::event::now_secs;
 use vana_core::StoreError;
+use vana_store::records::{ApiKeyRecord, KeyStore};
 
 /// How long a verified key is trusted before its row is read again (revocations by another
 /// process take effect within this time).

@@ -8,8 +8,8 @@ use crate::state::Shared;
 use base64::Engine;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-use vana_core::audit::ArtifactScope;
 use vana_core::{Event, Invocation, Outcome};
+use vana_store::records::ArtifactScope;
 
 /// Name of the pseudo-tool that carries approval decisions.
 const CONFIRMATION_CALL: &str = "adk_request_confirmation";

@@ -138,7 +138,7 @@ fn main() {
     // `cargo bench` passes --bench; `cargo test --all-targets` does not, and a debug build
     // of this benchmark would only slow the test run down.
     if !std::env::args().any(|a| a == "--bench") {
-        println!("store benchmark: skipped (run it with `cargo bench -p vana-store`)");
+        println!("store benchmark: skipped (run it with `cargo bench -p vana-store --bench store`)");
         return;
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");

@@ -2,9 +2,9 @@
 //! panics with a message naming what went wrong. Checks use fresh random names, so they can
 //! share one database; [`run_all`] runs them all.
 
+use crate::records::{ApiKeyRecord, ArtifactScope, AuditQuery, AuditRecord};
 use crate::{LoginRecord, Stores};
 use serde_json::json;
-use vana_core::audit::{ApiKeyRecord, ArtifactScope, AuditQuery, AuditRecord};
 use vana_core::event::{new_id, now_secs};
 use vana_core::StoreError;
 

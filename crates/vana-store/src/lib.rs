@@ -1,6 +1,6 @@
 //! VANA's session stores: an embedded SQLite file (the default) and PostgreSQL, both
-//! implementing [`vana_core::SessionStore`], plus [`open`] to pick one from a URL and a
-//! [`conformance`] suite that any store must pass.
+//! implementing [`vana_core::SessionStore`], plus [`open`] to pick one from a URL. Both pass the
+//! session store conformance suite of `vana_testkit::conformance` (this crate's tests).
 //!
 //! Events are numbered from 1: a session's `version` is its number of events and the `seq`
 //! of its last one; `append_event(.., expected_version = v, ..)` stores the event at seq
@@ -9,12 +9,12 @@
 #![warn(missing_docs)]
 
 mod common;
-pub mod conformance;
 pub mod conformance_records;
 mod logins;
 mod open;
 mod postgres;
 mod postgres_records;
+pub mod records;
 mod records_schema;
 pub mod schema;
 mod sqlite;
@@ -24,5 +24,8 @@ mod stores;
 pub use logins::{LoginRecord, LoginStore};
 pub use open::{open, StoreUrl, ACCEPTED_URLS};
 pub use postgres::PostgresStore;
+pub use records::{
+    ApiKeyRecord, Artifact, ArtifactScope, ArtifactStore, AuditQuery, AuditRecord, AuditStore, KeyStore,
+};
 pub use sqlite::SqliteStore;
 pub use stores::{open_all, Stores};

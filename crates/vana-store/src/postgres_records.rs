@@ -3,13 +3,13 @@
 
 use crate::logins::{LoginRecord, LoginStore};
 use crate::postgres::pg;
+use crate::records::{
+    ApiKeyRecord, Artifact, ArtifactScope, ArtifactStore, AuditQuery, AuditRecord, AuditStore, KeyStore,
+};
 use crate::PostgresStore;
 use async_trait::async_trait;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use vana_core::audit::{
-    ApiKeyRecord, Artifact, ArtifactScope, ArtifactStore, AuditQuery, AuditRecord, AuditStore, KeyStore,
-};
 use vana_core::event::now_secs;
 use vana_core::StoreError;
 

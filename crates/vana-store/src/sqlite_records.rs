@@ -1,13 +1,13 @@
 //! The audit log (FTS5), API keys, browser logins and artifacts on SQLite.
 
 use crate::logins::{LoginRecord, LoginStore};
+use crate::records::{
+    ApiKeyRecord, Artifact, ArtifactScope, ArtifactStore, AuditQuery, AuditRecord, AuditStore, KeyStore,
+};
 use crate::sqlite::sql;
 use crate::SqliteStore;
 use async_trait::async_trait;
 use rusqlite::{params, params_from_iter, OptionalExtension};
-use vana_core::audit::{
-    ApiKeyRecord, Artifact, ArtifactScope, ArtifactStore, AuditQuery, AuditRecord, AuditStore, KeyStore,
-};
 use vana_core::event::now_secs;
 use vana_core::StoreError;
 

@@ -1,8 +1,8 @@
 //! Every store one backend provides, as trait objects over the same connection(s).
 
+use crate::records::{ArtifactStore, AuditStore, KeyStore};
 use crate::{LoginStore, PostgresStore, SqliteStore, StoreUrl};
 use std::sync::Arc;
-use vana_core::audit::{ArtifactStore, AuditStore, KeyStore};
 use vana_core::{SessionStore, StoreError};
 
 /// Sessions, audit log, API keys, browser logins and artifacts of one database.

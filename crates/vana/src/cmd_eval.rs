@@ -1,12 +1,9 @@
 //! `vana eval`: measured evaluations of VANA's own components.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::Result;
 use clap::Subcommand;
 use std::path::PathBuf;
 use vana_app::App;
-
-/// The routing evaluation set shipped in the repository (used when no file is given).
-const ROUTING_SET: &str = include_str!("../../../eval/routing.yaml");
 
 /// `vana eval ...`.
 #[derive(Subcommand, Debug)]
@@ -26,15 +23,7 @@ pub enum EvalCommand {
 pub async fn run(app: App, command: &EvalCommand) -> Result<i32> {
     match command {
         EvalCommand::Routing { file, min_accuracy } => {
-            let set = match file {
-                Some(path) => vana_router::EvalSet::load(path).map_err(|e| anyhow!("{e}"))?,
-                None => {
-                    vana_router::EvalSet::from_yaml(ROUTING_SET).context("the shipped eval/routing.yaml")?
-                }
-            };
-            let router =
-                app.router.get().await.map_err(|e| anyhow!("the semantic router cannot start: {e}"))?;
-            let report = tokio::task::spawn_blocking(move || vana_router::evaluate(&router, &set)).await?;
+            let report = vana_app::evaluation::routing(&app, file.as_deref()).await?;
             println!("{report}");
             Ok(match min_accuracy {
                 Some(min) if report.accuracy < *min => {

@@ -2,8 +2,8 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
+use vana_app::records::AuditQuery;
 use vana_app::App;
-use vana_core::audit::AuditQuery;
 use vana_core::event::now_secs;
 
 /// `vana serve`.

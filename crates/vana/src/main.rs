@@ -117,9 +117,9 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             }
             println!("# data dir: {}", vana_app::config::data_dir().display());
             println!("# models dir: {}", vana_app::config::models_dir().display());
-            let registry = vana_models::ModelRegistry::new(loaded.config.models.clone())?;
-            println!("# default model: {}", registry.default_model());
-            for status in registry.describe() {
+            let models = vana_app::models::describe(&loaded.config)?;
+            println!("# default model: {}", models.default_model);
+            for status in &models.providers {
                 println!("# provider {status}");
             }
             println!("{}", loaded.config.to_masked_toml());

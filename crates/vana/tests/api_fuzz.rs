@@ -9,8 +9,9 @@
 
 mod served;
 
-use served::{create_key, repo_root, Home, Served};
+use served::{create_key, Home, Served};
 use std::process::Command;
+use vana_testkit::repo_root;
 
 /// Seed of every run (reproducible in CI; change it to explore).
 const SEED: &str = "20261207";

@@ -85,16 +85,7 @@ fn python() -> PathBuf {
 }
 
 fn mcp_home() -> PathBuf {
-    let home = std::env::var_os("VANA_MCP_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/mcp"));
-    assert!(
-        home.join("node/node_modules/.bin/mcp-inspector").exists(),
-        "the MCP test servers are not installed in {}; run `VANA_MCP_HOME={} scripts/setup-mcp.sh`",
-        home.display(),
-        home.display()
-    );
-    home.canonicalize().unwrap()
+    vana_testkit::mcp_home(&["node/node_modules/.bin/mcp-inspector"])
 }
 
 struct Home {

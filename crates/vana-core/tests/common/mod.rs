@@ -1,4 +1,6 @@
-//! Shared helpers for the runtime tests: scripted models, real tools, a store.
+//! The runtime tests' own fixtures: tools that add, wait for each other, need approval, fail,
+//! hang or leave a loop, and a store that "crashes"; the scripted model, the in-memory store and
+//! the run helpers come from `vana-testkit`.
 #![allow(dead_code)]
 
 use async_trait::async_trait;
@@ -6,40 +8,18 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use vana_core::{Content, Event, Outcome, Runner, SessionStore, Tool, ToolContext, ToolError, ToolOutput};
-use vana_models::{ScriptedModel, ScriptedTurn};
+use vana_core::{Event, SessionStore, Tool, ToolContext, ToolError, ToolOutput};
+pub use vana_testkit::{finals, run, run_on, MemoryStore};
+use vana_testkit::{ScriptedModel, ScriptedTurn};
 
 /// A scripted model for one agent.
 pub fn model(name: &str, turns: Vec<ScriptedTurn>) -> Arc<ScriptedModel> {
     Arc::new(ScriptedModel::named(name, turns))
 }
 
-/// A fresh in-memory SQLite store.
+/// A fresh in-memory store (it passes the conformance suite of the SQLite and PostgreSQL stores).
 pub fn store() -> Arc<dyn SessionStore> {
-    Arc::new(vana_store::SqliteStore::open_in_memory().expect("sqlite in memory"))
-}
-
-/// A SQLite store in a fresh temp file (survives "restarts" within a test).
-pub fn file_store(path: &std::path::Path) -> Arc<dyn SessionStore> {
-    Arc::new(vana_store::SqliteStore::open(path).expect("sqlite file"))
-}
-
-/// A temp file path unique to this test.
-pub fn temp_db() -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("vana-core-test-{}.db", uuid::Uuid::new_v4()))
-}
-
-/// Runs one message on a new session; returns every event and the outcome.
-pub async fn run(runner: &Runner, text: &str) -> (String, Vec<Event>, Outcome) {
-    let session = runner.create_session("u1").await.unwrap().id;
-    let (events, outcome) = run_on(runner, &session, text).await;
-    (session, events, outcome)
-}
-
-/// Runs one message on an existing session.
-pub async fn run_on(runner: &Runner, session: &str, text: &str) -> (Vec<Event>, Outcome) {
-    let inv = runner.run("u1", session, Content::user_text(text), false).await.unwrap();
-    inv.collect().await
+    Arc::new(MemoryStore::new())
 }
 
 /// Adds two numbers.
@@ -182,15 +162,6 @@ impl Tool for ExitLoop {
         out.actions.escalate = Some(true);
         Ok(out)
     }
-}
-
-/// Texts of final answers, by author.
-pub fn finals(events: &[Event]) -> Vec<(String, String)> {
-    events
-        .iter()
-        .filter(|e| e.is_final_response() && e.author != "user")
-        .map(|e| (e.author.clone(), e.text()))
-        .collect()
 }
 
 /// A store that fails the next append of a function-response event once armed: simulates a

@@ -1,0 +1,6 @@
+//! vana-mcp's integration tests in one binary: one link instead of one per file.
+
+mod common;
+
+mod faults;
+mod servers;
