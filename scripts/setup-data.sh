@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set-up for the Data Science / Analytics / Database tools' tests (crates/vana-tools, issue 7).
+# Set-up for the Data Science / Analytics / Database tools' tests (crates/vana-tools-data).
 #
 # - apt: fonts-dejavu-core (DejaVuSans.ttf, used by chart text in PNG/SVG charts).
 # - PyPI: pandas, numpy, scikit-learn in a venv at /work/main/.cache/data-venv (override with

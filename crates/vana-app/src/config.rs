@@ -26,7 +26,7 @@ pub struct Config {
     /// The code sandbox.
     pub sandbox: SandboxConfig,
     /// Named SQL connections and query limits for the database tools.
-    pub sql: vana_tools::sql::SqlConfig,
+    pub sql: vana_tools_data::sql::SqlConfig,
     /// The semantic router in front of the orchestrator.
     pub router: RouterConfig,
 }

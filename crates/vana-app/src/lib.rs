@@ -5,9 +5,11 @@
 pub mod catalog;
 pub mod config;
 pub mod evaluation;
+pub mod exec;
 pub mod mcp;
 pub mod models;
 pub mod routing;
+pub mod suites;
 
 pub use config::{Config, Loaded};
 /// The stores' record types (audit log, API keys, artifacts), for faces that read `App::stores`.
@@ -58,7 +60,11 @@ pub struct App {
     /// Every store of the same database: sessions, audit log, API keys, artifacts.
     pub stores: vana_store::Stores,
     /// The code sandbox (started on first use).
-    pub sandbox: Arc<vana_tools::code::Sandbox>,
+    pub sandbox: Arc<vana_tools_code::Sandbox>,
+    /// The tool suites of this build, whose tools are in `tools`.
+    pub suites: Vec<Arc<dyn vana_toolkit::ToolSuite>>,
+    /// The suites' reports, checked once on first use ([`App::suite_reports`]).
+    suite_reports: std::sync::OnceLock<Vec<suites::SuiteReport>>,
     /// The MCP servers (connected on first use) whose tools the configured agents get.
     pub mcp: Arc<vana_mcp::McpManager>,
     /// The semantic router in front of the orchestrator (its model loads on first use).
@@ -76,11 +82,10 @@ impl App {
         let models = Arc::new(ModelRegistry::new(config.models.clone())?);
         let models_dir = config::models_dir();
         models.set_local_provider(Arc::new(move |m: &str| vana_local::resolve(m, &models_dir)));
-        let sandbox =
-            Arc::new(vana_tools::code::Sandbox::new(&config.sandbox.policy_dir, config::data_dir()));
+        let sandbox = Arc::new(vana_tools_code::Sandbox::new(&config.sandbox.policy_dir, config::data_dir()));
+        let suites = suites::all(&config, &sandbox);
         let mut tools = ToolRegistry::new();
-        vana_tools::register_all(&mut tools, sandbox.clone());
-        vana_tools::register_data(&mut tools, sandbox.workspaces().clone(), config.sql.clone());
+        suites::register(&mut tools, &suites);
         // `<server>__<tool>` names are MCP tools, wrapped when listed (mcp.rs).
         for name in config.guardrails.require_confirmation.iter().filter(|n| !mcp::is_mcp_tool_pattern(n)) {
             let tool = tools.get(name).ok_or_else(|| {
@@ -97,7 +102,13 @@ impl App {
             config::models_dir(),
             config.router.threshold,
         ));
-        Ok(App { config, catalog, tools, models, store, stores, sandbox, mcp, router })
+        let suite_reports = Default::default();
+        Ok(App { config, catalog, tools, models, store, stores, sandbox, suites, suite_reports, mcp, router })
+    }
+
+    /// What each tool suite offers and which of its external parts are missing (checked once).
+    pub fn suite_reports(&self) -> &[suites::SuiteReport] {
+        self.suite_reports.get_or_init(|| suites::reports(&self.suites))
     }
 
     /// Deletes a session with its events and its sandbox workspace. False if it did not exist.

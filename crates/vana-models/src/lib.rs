@@ -25,6 +25,3 @@ pub use registry::{
     LOCAL_DEFAULT_MODEL,
 };
 pub use resilience::{ResilientModel, RetryPolicy};
-/// The scripted model, which `scripted:<file>` strings resolve to (its home is `vana-scripted`;
-/// tests take it from `vana-testkit`).
-pub use vana_scripted::{ScriptedModel, ScriptedTurn};

@@ -19,8 +19,7 @@ enum Layer {
     Runtime,
     /// What the runtime is given: providers, stores, sandbox, MCP, local model, router, files.
     Part,
-    /// `vana-toolkit`: what every tool suite builds on (it lands with the suite crates).
-    #[allow(dead_code)]
+    /// `vana-toolkit`: what every tool suite builds on.
     Toolkit,
     /// `vana-tools-*`: tool suites, one crate per dependency group.
     Suite,
@@ -46,7 +45,7 @@ const PLACES: &[(&str, Layer)] = &[
     ("vana-scripted", Layer::Part),
     ("vana-store", Layer::Part),
     ("vana-workspace", Layer::Part),
-    ("vana-tools", Layer::Suite),
+    ("vana-toolkit", Layer::Toolkit),
     ("vana-tools-*", Layer::Suite),
     ("vana-app", Layer::Composition),
     ("vana-server", Layer::Server),
@@ -56,16 +55,12 @@ const PLACES: &[(&str, Layer)] = &[
 
 /// Edges the layer rules alone would refuse, each allowed for the reason given. An entry no
 /// longer used fails the test, so none outlives its reason.
-const EXCEPTIONS: &[(&str, &str, &str)] = &[
-    (
-        "vana",
-        "vana-mcp",
-        "`vana mcp` is the MCP part's own command line (server status, trusting a project's .mcp.json, \
-         serving VANA over stdio as a key's user); it talks to the part's types directly",
-    ),
-    ("vana", "vana-sandbox", "`vana exec` until it runs through vana-app (with the suite crates)"),
-    ("vana", "vana-tools", "`vana exec` until it runs through vana-app (with the suite crates)"),
-];
+const EXCEPTIONS: &[(&str, &str, &str)] = &[(
+    "vana",
+    "vana-mcp",
+    "`vana mcp` is the MCP part's own command line (server status, trusting a project's .mcp.json, \
+     serving VANA over stdio as a key's user); it talks to the part's types directly",
+)];
 
 /// The one part the test support crate may use: the scripted model it re-exports.
 const SCRIPTED: &str = "vana-scripted";

@@ -104,23 +104,6 @@ impl WorkspaceError {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         WorkspaceError::Io { context: context.into(), source }
     }
-
-    /// True when the error says the path does not exist.
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, WorkspaceError::NotFound { .. })
-    }
-
-    /// True when the workspace refused the path or the id (hostile or malformed input), as
-    /// opposed to an I/O failure.
-    pub fn is_refusal(&self) -> bool {
-        matches!(
-            self,
-            WorkspaceError::Refused { .. }
-                | WorkspaceError::InvalidPath { .. }
-                | WorkspaceError::InvalidSessionId(_)
-                | WorkspaceError::TooLarge { .. }
-        )
-    }
 }
 
 /// Result of workspace operations.

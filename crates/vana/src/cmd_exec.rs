@@ -4,9 +4,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
+use vana_app::exec::CodeRun;
 use vana_app::Config;
-use vana_sandbox::ExecutionRequest;
-use vana_tools::code::Sandbox;
 
 /// Arguments of `vana exec`.
 #[derive(clap::Args, Debug)]
@@ -60,18 +59,13 @@ pub async fn run(config_path: Option<&Path>, args: &ExecArgs) -> Result<i32> {
         (Some(_), Some(_)) => bail!("give either -c CODE or a FILE, not both"),
         (None, None) => bail!("nothing to run: give -c CODE or a FILE"),
     };
-    let sandbox = Sandbox::new(&config.sandbox.policy_dir, vana_app::config::data_dir());
-    let throwaway = args.session.is_none();
-    let session = args.session.clone().unwrap_or_else(|| format!("exec-{}", std::process::id()));
-    let mut req = ExecutionRequest::new(lang, code).session(session.clone());
-    if let Some(t) = args.timeout {
-        req = req.timeout(Duration::from_secs_f64(t));
-    }
-    let result = sandbox.run(req).await;
-    if throwaway {
-        let _ = sandbox.delete_session(&session).await;
-    }
-    let r = result.map_err(|e| anyhow!("{e}"))?;
+    let run = CodeRun {
+        language: lang,
+        code,
+        session: args.session.clone(),
+        timeout: args.timeout.map(Duration::from_secs_f64),
+    };
+    let r = vana_app::exec::run_code(&config, run).await.map_err(|e| anyhow!("{e}"))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

@@ -1,0 +1,67 @@
+//! The tool suites this build assembles: each suite crate's tools, registered into one
+//! registry, and each suite's status (what external part is missing) for `vana agents list`
+//! and the dashboard. Heavy optional suites sit behind cargo features of this crate.
+
+use crate::config::Config;
+use std::sync::Arc;
+use vana_core::ToolRegistry;
+use vana_toolkit::{SessionFiles, SuiteStatus, ToolSuite};
+
+/// One suite's name, tools and status, as `vana agents list` and `/api/dashboard` show them.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SuiteReport {
+    /// The suite's name, e.g. `code`.
+    pub name: &'static str,
+    /// What it is for.
+    pub description: &'static str,
+    /// Its tools' names.
+    pub tools: Vec<String>,
+    /// The `vana.toml` sections it reads.
+    pub config_sections: &'static [&'static str],
+    /// What is missing (empty: ready).
+    #[serde(flatten)]
+    pub status: SuiteStatus,
+}
+
+/// Every suite of this build over the shared sandbox (and its session workspaces).
+pub fn all(config: &Config, sandbox: &Arc<vana_tools_code::Sandbox>) -> Vec<Arc<dyn ToolSuite>> {
+    let files = SessionFiles::new(sandbox.workspaces().clone());
+    #[allow(unused_mut)]
+    let mut suites: Vec<Arc<dyn ToolSuite>> = vec![
+        Arc::new(vana_tools_code::CodeSuite::new(sandbox.clone())),
+        Arc::new(vana_tools_data::DataSuite(files.clone())),
+        Arc::new(vana_tools_data::AnalyticsSuite(files.clone())),
+        Arc::new(vana_tools_data::SqlSuite { config: config.sql.clone(), files }),
+    ];
+    #[cfg(feature = "web")]
+    suites.push(Arc::new(vana_tools_web::WebSuite));
+    #[cfg(feature = "browser")]
+    suites.push(Arc::new(vana_tools_browser::BrowserSuite));
+    #[cfg(feature = "nlp")]
+    suites.push(Arc::new(vana_tools_nlp::NlpSuite));
+    #[cfg(feature = "ops")]
+    suites.push(Arc::new(vana_tools_ops::OpsSuite));
+    suites
+}
+
+/// Registers every suite's tools.
+pub fn register(registry: &mut ToolRegistry, suites: &[Arc<dyn ToolSuite>]) {
+    for tool in suites.iter().flat_map(|s| s.tools()) {
+        registry.register(tool);
+    }
+}
+
+/// What each suite offers and lacks.
+pub fn reports(suites: &[Arc<dyn ToolSuite>]) -> Vec<SuiteReport> {
+    suites
+        .iter()
+        .map(|s| SuiteReport {
+            name: s.name(),
+            description: s.description(),
+            tools: s.tools().iter().map(|t| t.name().to_string()).collect(),
+            config_sections: s.config_sections(),
+            status: s.status(),
+        })
+        .collect()
+}
