@@ -71,7 +71,7 @@ const TRAFFIC_FIELDS = [
   [['rateLimited'], 'Rate limited (429)', fmtNum],
 ];
 /** Top-level snapshot fields that have their own card. */
-const CARD_FIELDS = new Set(['process', 'agents', 'tools', 'sandbox', 'mcp', 'alerts', 'invocations']);
+const CARD_FIELDS = new Set(['process', 'agents', 'tools', 'sandbox', 'mcp', 'alerts', 'invocations', 'suites']);
 
 /** The first of `keys` that `obj` has, or undefined. */
 function pick(obj, keys) {
@@ -89,6 +89,7 @@ export function mount(main) {
     agents: card('Agents: requests, latency and tokens', 'agents', true),
     tools: card('Tools: calls and errors', 'tools', true),
     mcp: card('MCP servers', 'mcp', true),
+    suites: card('Tool suites', 'suites', true),
     alerts: card('Alerts', 'alerts', true),
   };
   clear(main).append(
@@ -181,6 +182,21 @@ function renderSnapshot(cards, raw) {
     ? h('p', { class: 'muted' }, 'MCP client is not enabled in this server.')
     : table(snap.mcp, MCP_COLS, 'MCP servers', (row) => (row.connected === false || row.up === false ? 'down' : '')));
   fill(cards.alerts, alerts(snap.alerts));
+  fill(cards.suites, suites(snap.suites));
+}
+
+/** Each tool suite: its tools, and what it needs when an external part is missing. */
+function suites(list) {
+  if (!Array.isArray(list) || !list.length) return null;
+  return h('ul', { class: 'suites' }, list.map((s) => {
+    const missing = Array.isArray(s.missing) ? s.missing : [];
+    const tools = Array.isArray(s.tools) ? s.tools : [];
+    const state = !tools.length ? 'no tools yet' : missing.length ? 'needs setup' : 'ready';
+    return h('li', { class: missing.length ? 'suite needs' : 'suite', dataset: { suite: s.name } },
+      h('strong', {}, s.name), ` — ${state}: ${s.description || ''}`,
+      tools.length ? h('div', { class: 'muted small' }, tools.join(', ')) : null,
+      missing.map((m) => h('div', { class: 'small' }, `needs ${m.what}: ${m.fix}`)));
+  }));
 }
 
 function fill(c, content) {

@@ -51,6 +51,7 @@ pub fn snapshot(state: &Shared) -> Value {
         "metrics": state.metrics.snapshot(),
         "mcp": match mcp { Some(list) => json!({"available": true, "servers": list}), None => json!({"available": false, "servers": []}) },
         "alerts": state.alerts.recent(),
+        "suites": state.app.suite_reports(),
     })
 }
 

@@ -312,10 +312,14 @@ fn schemas(auth: bool) -> Value {
         ),
         (
             "Dashboard",
-            json!({"type": "object", "required": ["time", "process", "activeStreams", "metrics", "mcp", "alerts"], "properties": {
+            json!({"type": "object", "required": ["time", "process", "activeStreams", "metrics", "mcp", "alerts", "suites"], "properties": {
             "time": {"type": "number"}, "process": {"type": "object"}, "activeStreams": {"type": "integer"}, "metrics": {"type": "object"},
             "mcp": {"type": "object", "required": ["available", "servers"], "properties": {"available": {"type": "boolean"}, "servers": {"type": "array"}}},
-            "alerts": {"type": "array"}}}),
+            "alerts": {"type": "array"},
+            "suites": {"type": "array", "items": {"type": "object", "required": ["name", "description", "tools", "configSections", "missing"], "properties": {
+                "name": {"type": "string"}, "description": {"type": "string"}, "tools": {"type": "array", "items": {"type": "string"}},
+                "configSections": {"type": "array", "items": {"type": "string"}},
+                "missing": {"type": "array", "items": {"type": "object", "required": ["what", "fix"], "properties": {"what": {"type": "string"}, "fix": {"type": "string"}}}}}}}}}),
         ),
         (
             "AuditRecord",

@@ -263,6 +263,18 @@ fn agents_list(app: &App, json: bool) {
             println!("  delegates to: {subs}");
         }
     }
+    println!("\n{sb}tool suites{s0}");
+    for s in app.suite_reports() {
+        let state = match (s.tools.is_empty(), s.status.is_ready()) {
+            (true, _) => "no tools yet".to_string(),
+            (false, true) => format!("ready ({} tools)", s.tools.len()),
+            (false, false) => format!("{sy}needs setup{s0} ({} tools)", s.tools.len()),
+        };
+        println!("  {}: {state} - {}", s.name, s.description);
+        for m in &s.status.missing {
+            println!("    {sy}needs {}: {}{s0}", m.what, m.fix);
+        }
+    }
 }
 
 async fn sessions(app: &App, user: &str, command: &SessionsCommand) -> Result<i32> {

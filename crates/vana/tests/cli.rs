@@ -97,6 +97,20 @@ fn agents_list_shows_the_orchestrator_and_every_specialist_with_missing_tools() 
     assert_eq!(code["available"], true, "{code}");
     let code = agents.iter().find(|a| a["name"] == "code_execution").unwrap();
     assert_eq!(code["missingTools"], json!([]), "every code tool exists: {code}");
+
+    // The text listing ends with the tool suites: what each has and lacks.
+    let out = home.run(&["agents", "list"]);
+    let (stdout, _) = text(&out);
+    let suites = stdout.split("tool suites").nth(1).expect("a tool suites section");
+    for line in [
+        "code: ",
+        "data: ready (6 tools)",
+        "analytics: ready (2 tools)",
+        "sql: ready (6 tools)",
+        "nlp: no tools yet",
+    ] {
+        assert!(suites.contains(line), "{line:?} in {suites}");
+    }
 }
 
 #[test]
