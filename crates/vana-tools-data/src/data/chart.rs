@@ -1,6 +1,7 @@
 //! Drawing charts with plotters into SVG text and PNG bytes. Text uses DejaVu Sans
 //! (fonts-dejavu-core, or `$VANA_CHART_FONT`), registered once for both backends.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::sync::OnceLock;
@@ -171,6 +172,31 @@ fn category_label(labels: &[String], x: f64, reversed: bool) -> String {
     i.and_then(|i| labels.get(i)).map(|s| short(s)).unwrap_or_default()
 }
 
+/// The chart of one slot per category along x (bars, boxes): the axes, the category labels under
+/// the slots' centres, and the y range `ys`.
+#[allow(clippy::type_complexity)]
+fn category_chart<'a, 'b, DB: DrawingBackend>(
+    b: &mut ChartBuilder<'a, 'b, DB>,
+    labels: &[String],
+    ys: std::ops::Range<f64>,
+    spec: &ChartSpec,
+) -> Result<
+    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    DrawingAreaErrorKind<DB::ErrorType>,
+> {
+    let n = labels.len().max(1);
+    let mut c = b.build_cartesian_2d(0f64..n as f64, ys)?;
+    let fmt = |x: &f64| category_label(labels, *x, false);
+    c.configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n * 2 + 1)
+        .x_label_formatter(&fmt)
+        .x_desc(&spec.x_desc)
+        .y_desc(&spec.y_desc)
+        .draw()?;
+    Ok(c)
+}
+
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, spec: &ChartSpec) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("cannot draw the chart: {e:?}");
     root.fill(&WHITE).map_err(e)?;
@@ -180,17 +206,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, spec: &ChartSpec) -> 
         Marks::Bars { labels, values } => {
             let (lo, hi) = min_max(values.iter().chain([0.0].iter()));
             let (lo, hi) = span(lo, hi);
-            let n = labels.len().max(1);
-            let mut c = b.build_cartesian_2d(0f64..n as f64, lo..hi).map_err(e)?;
-            let fmt = |x: &f64| category_label(labels, *x, false);
-            c.configure_mesh()
-                .disable_x_mesh()
-                .x_labels(n * 2 + 1)
-                .x_label_formatter(&fmt)
-                .x_desc(&spec.x_desc)
-                .y_desc(&spec.y_desc)
-                .draw()
-                .map_err(e)?;
+            let mut c = category_chart(&mut b, labels, lo..hi, spec).map_err(e)?;
             c.draw_series(
                 values.iter().enumerate().map(|(i, v)| {
                     Rectangle::new([(i as f64 + 0.1, 0.0), (i as f64 + 0.9, *v)], MARK.filled())
@@ -266,17 +282,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, spec: &ChartSpec) -> 
         Marks::Boxes { labels, stats } => {
             let (yl, yh) = min_max(stats.iter().flat_map(|s| s.iter()));
             let (yl, yh) = span(yl, yh);
-            let n = labels.len().max(1);
-            let mut c = b.build_cartesian_2d(0f64..n as f64, yl..yh).map_err(e)?;
-            let fmt = |x: &f64| category_label(labels, *x, false);
-            c.configure_mesh()
-                .disable_x_mesh()
-                .x_labels(n * 2 + 1)
-                .x_label_formatter(&fmt)
-                .x_desc(&spec.x_desc)
-                .y_desc(&spec.y_desc)
-                .draw()
-                .map_err(e)?;
+            let mut c = category_chart(&mut b, labels, yl..yh, spec).map_err(e)?;
             for (i, s) in stats.iter().enumerate() {
                 let (l, m, r) = (i as f64 + 0.25, i as f64 + 0.5, i as f64 + 0.75);
                 c.draw_series(std::iter::once(Rectangle::new([(l, s[1]), (r, s[3])], MARK.filled())))
