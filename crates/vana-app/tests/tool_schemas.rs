@@ -50,11 +50,7 @@ fn check(node: &Value, at: &str, out: &mut Vec<String>) {
             return out.push(format!("{at}: properties not an object"));
         };
         for (name, p) in props {
-            let path = format!("{at}.{name}");
-            if p.get("description").and_then(Value::as_str).is_none_or(|d| d.trim().is_empty()) {
-                out.push(format!("{path}: no description"));
-            }
-            check(p, &path, out);
+            check(p, &format!("{at}.{name}"), out);
         }
         for r in m.get("required").and_then(Value::as_array).into_iter().flatten() {
             if !r.as_str().is_some_and(|r| props.contains_key(r)) {
@@ -83,6 +79,8 @@ async fn every_tool_has_a_plain_schema_with_every_property_described() {
         let schema = tool.parameters();
         assert_eq!(schema["type"], "object", "{}: {schema}", tool.name());
         check(&schema, tool.name(), &mut problems);
+        let undescribed = vana_toolkit::schema::undescribed(&schema);
+        problems.extend(undescribed.into_iter().map(|p| format!("{}.{p}: no description", tool.name())));
         assert!(!tool.description().trim().is_empty(), "{} has no description", tool.name());
     }
     assert!(problems.is_empty(), "schema problems:\n{}", problems.join("\n"));

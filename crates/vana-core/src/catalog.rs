@@ -224,11 +224,6 @@ impl Catalog {
         self.specs.values().map(|(s, src)| (s, src))
     }
 
-    /// Tools an agent declares that the registry does not have (yet).
-    pub fn missing_tools(&self, name: &str, tools: &ToolRegistry) -> Vec<String> {
-        self.availability(name, tools, &HashMap::new()).missing
-    }
-
     /// Which of an agent's declared tools exist (`extra_tools`: MCP tools per agent).
     pub fn availability(
         &self,
@@ -261,7 +256,7 @@ impl Catalog {
     }
 
     /// Builds the agent tree rooted at `root`. Declared tools that do not exist are left out
-    /// (listed by [`Catalog::missing_tools`]) and the agent's instruction says so; sub-agents
+    /// (listed by [`Catalog::availability`]) and the agent's instruction says so; sub-agents
     /// with none of their tools are not transfer targets ([`Catalog::unavailable`]);
     /// `extra_tools` adds tools per agent (e.g. MCP).
     pub fn build(

@@ -179,11 +179,6 @@ impl Workspaces {
         r
     }
 
-    /// Total bytes of regular files in the session's workspace (0 when it has none).
-    pub fn usage(&self, session: &str) -> Result<u64> {
-        Ok(self.open(session)?.map(|w| w.usage()).unwrap_or(0))
-    }
-
     /// The session's exclusive lock (see [`Workspace::lock`]).
     pub fn lock(&self, session: &str) -> Result<SessionLock> {
         self.inner.lock(session)
