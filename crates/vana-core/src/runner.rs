@@ -33,6 +33,10 @@ pub struct RunConfig {
     /// Estimated bytes of recently used sessions' history windows kept in memory (0 disables
     /// the cache); the least recently used go first.
     pub session_cache_bytes: usize,
+    /// When a specialist that was handed the task answers, give its parent another turn (a
+    /// recap). Off (ADK's behaviour): the specialist's answer is the reply and ends the
+    /// invocation; its parent runs again only when the specialist transfers back.
+    pub return_to_parent: bool,
 }
 
 impl Default for RunConfig {
@@ -45,6 +49,7 @@ impl Default for RunConfig {
             max_history_events: 400,
             event_buffer: 256,
             session_cache_bytes: 64 << 20,
+            return_to_parent: false,
         }
     }
 }

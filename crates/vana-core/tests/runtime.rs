@@ -18,20 +18,28 @@ fn transfer(to: &str) -> ScriptedTurn {
     ScriptedTurn::call(TRANSFER_TOOL, json!({"agent_name": to}))
 }
 
-#[tokio::test]
-async fn orchestrator_transfers_to_a_specialist_and_gets_control_back() {
-    let vana_model =
-        model("vana-model", vec![transfer("data_science"), ScriptedTurn::text("The data has 3 rows.")]);
-    let ds_model = model(
-        "ds-model",
-        vec![ScriptedTurn::call("add", json!({"a": 1, "b": 2})), ScriptedTurn::text("Counted: 3 rows")],
-    );
+/// An orchestrator with one specialist, `data_science`, that calls `add` and answers.
+fn delegation(
+    vana_turns: Vec<ScriptedTurn>,
+    ds_turns: Vec<ScriptedTurn>,
+) -> (Arc<ScriptedModel>, Arc<ScriptedModel>, Arc<LlmAgent>) {
+    let vana_model = model("vana-model", vana_turns);
+    let ds_model = model("ds-model", ds_turns);
     let ds = LlmAgent::builder("data_science", ds_model.clone())
         .description("Analyses data")
         .tool(Arc::new(Add))
         .build();
     let vana =
         LlmAgent::builder("vana", vana_model.clone()).description("Orchestrator").sub_agent(ds).build();
+    (vana_model, ds_model, vana)
+}
+
+#[tokio::test]
+async fn a_specialists_answer_is_the_reply_and_the_next_message_starts_at_the_orchestrator() {
+    let (vana_model, ds_model, vana) = delegation(
+        vec![transfer("data_science"), ScriptedTurn::text("Earlier, data_science counted 3 rows.")],
+        vec![ScriptedTurn::call("add", json!({"a": 1, "b": 2})), ScriptedTurn::text("Counted: 3 rows")],
+    );
     let store = store();
     let runner = Runner::new(vana, store.clone());
     let (session, events, outcome) = run(&runner, "how many rows?").await;
@@ -39,26 +47,18 @@ async fn orchestrator_transfers_to_a_specialist_and_gets_control_back() {
     // The specialist's events carry its delegation path.
     let ds_events: Vec<_> = events.iter().filter(|e| e.author == "data_science").collect();
     assert!(ds_events.iter().all(|e| e.agent_path == "vana/data_science"), "{ds_events:#?}");
-    assert_eq!(
-        finals(&events),
-        vec![
-            ("data_science".into(), "Counted: 3 rows".into()),
-            ("vana".into(), "The data has 3 rows.".into())
-        ]
-    );
+    // The specialist's answer ends the turn: the orchestrator called its model once (to transfer).
+    assert_eq!(finals(&events), vec![("data_science".into(), "Counted: 3 rows".into())]);
+    assert_eq!(vana_model.requests().len(), 1, "no recap turn of the orchestrator");
+    assert_eq!(ds_model.requests().len(), 2);
     // The transfer is recorded as an action.
     assert!(events.iter().any(|e| e.actions.transfer_to_agent.as_deref() == Some("data_science")));
-    // The specialist saw the user's request; the orchestrator's second turn saw the specialist's answer.
+    // The specialist saw the user's request and can transfer back to its parent.
     let ds_req = &ds_model.requests()[0];
     assert!(ds_req.contents.iter().any(|c| c.text().contains("how many rows?")));
     assert!(
         ds_req.tools.iter().any(|t| t.name == TRANSFER_TOOL),
         "a specialist can transfer back to its parent"
-    );
-    let vana_req = &vana_model.requests()[1];
-    assert!(
-        vana_req.contents.iter().any(|c| c.text().contains("[data_science] said: Counted: 3 rows")),
-        "{vana_req:#?}"
     );
     // Everything streamed was persisted, in order.
     let stored = store.get_session("vana", "u1", &session, EventWindow::All).await.unwrap().unwrap();
@@ -66,6 +66,60 @@ async fn orchestrator_transfers_to_a_specialist_and_gets_control_back() {
         stored.events.iter().map(|e| &e.id).collect::<Vec<_>>(),
         events.iter().map(|e| &e.id).collect::<Vec<_>>()
     );
+    // A follow-up starts at the orchestrator again (it decides anew), which sees the
+    // specialist's earlier answer as context.
+    let (events, outcome) = run_on(&runner, &session, "and what did you find?").await;
+    assert_eq!(outcome, Outcome::Done);
+    assert_eq!(finals(&events), vec![("vana".into(), "Earlier, data_science counted 3 rows.".into())]);
+    assert!(events.iter().filter(|e| e.author != "user").all(|e| e.agent_path == "vana"), "{events:#?}");
+    assert_eq!(ds_model.requests().len(), 2, "the specialist was not called for the follow-up");
+    let vana_req = &vana_model.requests()[1];
+    let seen: Vec<String> = vana_req.contents.iter().map(|c| c.text()).collect();
+    assert!(seen.iter().any(|t| t.contains("[data_science] said: Counted: 3 rows")), "{seen:#?}");
+    assert!(seen.last().is_some_and(|t| t.contains("and what did you find?")), "{seen:#?}");
+}
+
+#[tokio::test]
+async fn with_return_to_parent_the_orchestrator_recaps_the_specialists_answer() {
+    let (vana_model, ds_model, vana) = delegation(
+        vec![transfer("data_science"), ScriptedTurn::text("The data has 3 rows.")],
+        vec![ScriptedTurn::call("add", json!({"a": 1, "b": 2})), ScriptedTurn::text("Counted: 3 rows")],
+    );
+    let runner =
+        Runner::new(vana, store()).with_config(RunConfig { return_to_parent: true, ..Default::default() });
+    let (_, events, outcome) = run(&runner, "how many rows?").await;
+    assert_eq!(outcome, Outcome::Done);
+    assert_eq!(
+        finals(&events),
+        vec![
+            ("data_science".into(), "Counted: 3 rows".into()),
+            ("vana".into(), "The data has 3 rows.".into())
+        ]
+    );
+    assert_eq!((vana_model.requests().len(), ds_model.requests().len()), (2, 2));
+    // The orchestrator's second turn saw the specialist's answer.
+    let vana_req = &vana_model.requests()[1];
+    assert!(
+        vana_req.contents.iter().any(|c| c.text().contains("[data_science] said: Counted: 3 rows")),
+        "{vana_req:#?}"
+    );
+    let last = events.last().unwrap();
+    assert_eq!((last.author.as_str(), last.agent_path.as_str()), ("vana", "vana"));
+}
+
+#[tokio::test]
+async fn a_specialist_that_transfers_back_gives_the_orchestrator_the_next_turn() {
+    let (vana_model, ds_model, vana) = delegation(
+        vec![transfer("data_science"), ScriptedTurn::text("I can help with the weather myself: sunny.")],
+        vec![transfer("vana")],
+    );
+    let runner = Runner::new(vana, store());
+    let (_, events, outcome) = run(&runner, "what is the weather?").await;
+    assert_eq!(outcome, Outcome::Done);
+    assert_eq!(finals(&events), vec![("vana".into(), "I can help with the weather myself: sunny.".into())]);
+    assert_eq!((vana_model.requests().len(), ds_model.requests().len()), (2, 1));
+    let transfers: Vec<_> = events.iter().filter_map(|e| e.actions.transfer_to_agent.as_deref()).collect();
+    assert_eq!(transfers, vec!["data_science", "vana"]);
 }
 
 #[tokio::test]
@@ -398,8 +452,9 @@ async fn a_denied_call_never_runs_and_the_model_is_told() {
     assert_eq!(r.response, json!({"error": "the user denied this tool call"}));
 }
 
-#[tokio::test]
-async fn approval_inside_a_specialist_resumes_there_and_returns_to_the_orchestrator() {
+/// A specialist's approved call resumes inside the specialist; its answer then ends the
+/// invocation, or with `return_to_parent` the orchestrator recaps it.
+async fn approval_inside_a_specialist(return_to_parent: bool) -> Vec<(String, String)> {
     let runs = Arc::new(AtomicU32::new(0));
     let spec_model = model(
         "s",
@@ -412,7 +467,7 @@ async fn approval_inside_a_specialist_resumes_there_and_returns_to_the_orchestra
         LlmAgent::builder("payments", spec_model).tool(Arc::new(Transfer { runs: runs.clone() })).build();
     let vana_model = model("v", vec![transfer("payments"), ScriptedTurn::text("Payment done.")]);
     let vana = LlmAgent::builder("vana", vana_model).sub_agent(spec).build();
-    let runner = Runner::new(vana, store());
+    let runner = Runner::new(vana, store()).with_config(RunConfig { return_to_parent, ..Default::default() });
     let (session, events, outcome) = run(&runner, "pay 1").await;
     assert_eq!(outcome, Outcome::Paused);
     assert_eq!(events.last().unwrap().agent_path, "vana/payments");
@@ -420,8 +475,14 @@ async fn approval_inside_a_specialist_resumes_there_and_returns_to_the_orchestra
         runner.approve("u1", &session, "c9", true).await.unwrap().unwrap().collect().await;
     assert_eq!(outcome, Outcome::Done);
     assert_eq!(runs.load(Ordering::SeqCst), 1);
+    finals(&events)
+}
+
+#[tokio::test]
+async fn approval_inside_a_specialist_resumes_there_and_its_answer_is_the_reply() {
+    assert_eq!(approval_inside_a_specialist(false).await, vec![("payments".into(), "paid".into())]);
     assert_eq!(
-        finals(&events),
+        approval_inside_a_specialist(true).await,
         vec![("payments".into(), "paid".into()), ("vana".into(), "Payment done.".into())]
     );
 }

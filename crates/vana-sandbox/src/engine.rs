@@ -315,6 +315,10 @@ impl ExecutionEngine {
                 cap: ws_cap,
             });
         }
+        let echo = match &request.code {
+            CodeSource::Inline(_) => lang.echo,
+            CodeSource::File(_) => None,
+        };
         let (script, code_fd, code_dst) = match &request.code {
             CodeSource::Inline(code) => {
                 let name = format!("main.{}", lang.extension);
@@ -330,6 +334,7 @@ impl ExecutionEngine {
         let heap_mb = (policy.limits.memory_mb * 3 / 4).max(16).to_string();
         let mut argv = vec![lang.interpreter.to_string_lossy().into_owned()];
         argv.extend(lang.args.iter().map(|a| a.replace("{heap_mb}", &heap_mb)));
+        argv.extend(echo.into_iter().flat_map(|e| e.wrapper_args()).map(str::to_string));
         argv.push(script);
         argv.extend(request.args.iter().cloned());
         let mut env = vec![

@@ -49,6 +49,7 @@
 
 mod artifacts;
 mod cgroup;
+mod echo;
 mod engine;
 mod error;
 mod landlock;
@@ -61,6 +62,7 @@ mod seccomp;
 mod security;
 mod spawn;
 
+pub use echo::Echo;
 pub use engine::{ExecutionEngine, HostReport};
 pub use error::{Result, SandboxError};
 pub use policy::{

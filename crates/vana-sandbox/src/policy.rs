@@ -51,6 +51,10 @@ pub struct LanguageConfig {
     /// Environment variables added for this language.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Show the value of inline code's last expression, as a notebook cell does (`python` or
+    /// `node`; none when absent). Code run from a workspace file runs as a plain script.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub echo: Option<crate::echo::Echo>,
 }
 
 /// Security part of the policy (`security_policies.yaml`).

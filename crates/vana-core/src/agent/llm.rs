@@ -469,10 +469,13 @@ impl LlmAgent {
         }
     }
 
-    /// Control came back from a child.
+    /// Control came back from a child. A child that answered ends the invocation (its answer
+    /// is the reply) unless the run asks for a recap (`return_to_parent`); a child that
+    /// transferred back to this agent gives it another turn.
     async fn after_child(&self, me: &Arc<dyn Agent>, ctx: &InvocationContext, outcome: Outcome) -> Step {
         match outcome {
-            Outcome::Done => Step::Continue,
+            Outcome::Done if ctx.config().return_to_parent => Step::Continue,
+            Outcome::Done => Step::Return(Outcome::Done),
             Outcome::TransferTo(t) => self.route(me, ctx, t).await,
             other => Step::Return(other),
         }
