@@ -8,6 +8,7 @@
 //! current token (if running).
 
 use crate::grammar::ToolChoice;
+use crate::grounding::{Repetition, REPETITION_NOTE};
 use crate::prompt::{fallback_prompt, ChatMessage};
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
@@ -492,6 +493,10 @@ impl Worker<'_> {
         let gen_started = Instant::now();
 
         let mut plain = plain_sampler(gen.temperature, gen.seed);
+        // Text also gets llama.cpp's repetition penalty (tool calls copy from the prompt, so
+        // theirs stays off), and a loop detector that ends a reply repeating itself.
+        let mut text_plain = text_sampler(gen.temperature, gen.seed, self.model.n_vocab());
+        let mut repetition = Repetition::default();
         let mut grammar = grammar;
         let mut shape = match (&grammar, gen.tool_choice) {
             (None, _) => Shape::Text,
@@ -517,8 +522,11 @@ impl Worker<'_> {
             if generated >= limit {
                 break;
             }
-            let constraint = if shape == Shape::Text { None } else { grammar.as_mut() };
-            let token = sample_next(ctx, &mut plain, constraint, &vocab);
+            let token = if shape == Shape::Text {
+                sample_next(ctx, &mut text_plain, None, &vocab)
+            } else {
+                sample_next(ctx, &mut plain, grammar.as_mut(), &vocab)
+            };
             if vocab.is_eog(token) {
                 finish = "stop";
                 break;
@@ -537,6 +545,16 @@ impl Worker<'_> {
             if shape == Shape::Text {
                 if let Some(at) = find_stop(&text, &stops, streamed) {
                     text.truncate(at);
+                    bytes.clear();
+                    finish = "stop";
+                    break;
+                }
+                if let Some(cut) = repetition.check(&text) {
+                    tracing::info!(model = %model_name, generated, "local reply cut: it repeats itself");
+                    text.truncate(cut);
+                    text.truncate(text.trim_end().len());
+                    text.push_str("\n\n");
+                    text.push_str(REPETITION_NOTE);
                     bytes.clear();
                     finish = "stop";
                     break;
@@ -600,7 +618,8 @@ impl Worker<'_> {
                 tracing::warn!(model = %model_name, max_tokens = gen.max_tokens, "local tool call cut by the token limit; dropped");
             }
             Shape::Text => {
-                if gen.stream && text.len() > streamed {
+                // (A cut loop may end before what was already streamed: the final text counts.)
+                if gen.stream && text.len() > streamed && text.is_char_boundary(streamed) {
                     let _ = out.send(Ok(partial(&text[streamed..])));
                 }
                 if !text.is_empty() {
@@ -831,6 +850,20 @@ const TOP_FIRST: usize = 128;
 
 fn plain_sampler(temperature: f32, seed: u32) -> LlamaSampler {
     LlamaSampler::chain_simple(sampling_stages(temperature, seed))
+}
+
+/// Tokens of recent text the repetition penalty looks back on.
+const PENALTY_LAST_N: i32 = 64;
+
+/// llama.cpp's repetition penalty for text replies (1.0 is off; llama.cpp's CLI default is 1.0,
+/// llama-server's examples use 1.1).
+const REPEAT_PENALTY: f32 = 1.1;
+
+/// [`plain_sampler`] after llama.cpp's repetition penalty.
+fn text_sampler(temperature: f32, seed: u32, n_vocab: i32) -> LlamaSampler {
+    let mut stages = vec![LlamaSampler::penalties(n_vocab, PENALTY_LAST_N, REPEAT_PENALTY, 0.0, 0.0)];
+    stages.extend(sampling_stages(temperature, seed));
+    LlamaSampler::chain_simple(stages)
 }
 
 fn partial(text: &str) -> LlmResponse {

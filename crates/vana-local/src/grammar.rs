@@ -12,6 +12,7 @@
 //! cannot invent keys. Whitespace between tokens is limited to at most one space, and numbers to
 //! at most 16 digits, so a small model cannot loop forever inside the grammar.
 
+use crate::grounding::{ArgKind, Spans};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
 
@@ -62,7 +63,16 @@ pub struct ToolSchema<'a> {
 /// the first character decides: `{` starts a call, anything else is text. Text is unconstrained
 /// after its first character.
 pub fn tool_call_grammar(tools: &[ToolSchema<'_>], choice: ToolChoice) -> String {
-    let mut g = Gbnf::default();
+    grounded_tool_call_grammar(tools, choice, &Spans::default())
+}
+
+/// [`tool_call_grammar`] with the top-level string arguments grounded in `spans` (the user's
+/// message): an argument whose name has an [`ArgKind`] for which `spans` holds values may only
+/// take one of those values, written exactly (e.g. `code` is one of the message's code spans,
+/// `source` one of the file names it mentions). Arguments of a kind the message holds no span of
+/// stay free. A grounded value an `enum` does not allow is left out.
+pub fn grounded_tool_call_grammar(tools: &[ToolSchema<'_>], choice: ToolChoice, spans: &Spans) -> String {
+    let mut g = Gbnf { spans: spans.clone(), ..Default::default() };
     let mut alts = Vec::new();
     for (i, tool) in tools.iter().enumerate() {
         let args = g.object_args(&format!("tool{i}-args"), tool.parameters);
@@ -136,6 +146,8 @@ struct Gbnf {
     /// Prefix of `$ref` rule names (one per tool, as each tool has its own definitions).
     ref_prefix: String,
     depth: usize,
+    /// Literal spans of the user's message that ground top-level arguments.
+    spans: Spans,
 }
 
 const PRIMITIVES: &[(&str, &str)] = &[
@@ -391,9 +403,16 @@ impl Gbnf {
         let mut req = Vec::new();
         let mut opt = Vec::new();
         for (i, (key, schema)) in props.iter().enumerate() {
-            let value = self.sub_rule(&format!("{name}-{}", rule_part(key, i)), schema);
+            let grounded = if self.depth == 1 { self.grounded(key, schema) } else { None };
+            // An optional enum the message names a value of is given, with that value.
+            let named_enum = grounded.is_none() && self.depth == 1 && self.grounded_enum(schema).is_some();
+            let value = match grounded.or_else(|| if named_enum { self.grounded_enum(schema) } else { None })
+            {
+                Some(alts) => self.named(&format!("{name}-{}", rule_part(key, i)), alts),
+                None => self.sub_rule(&format!("{name}-{}", rule_part(key, i)), schema),
+            };
             let kv = format!("{} ws \":\" ws {value}", lit(&json_str(key)));
-            if required.contains(key.as_str()) {
+            if required.contains(key.as_str()) || named_enum {
                 req.push(kv);
             } else {
                 opt.push(kv);
@@ -429,6 +448,56 @@ impl Gbnf {
             format!("\"{{\" ws {inner} ws \"}}\"")
         }
     }
+}
+
+impl Gbnf {
+    /// The alternatives of the grounded values of argument `key`, when it has a kind, the
+    /// user's message holds values of that kind and the schema accepts a string.
+    fn grounded(&self, key: &str, schema: &Value) -> Option<String> {
+        let kind = ArgKind::of(key)?;
+        let mut values = self.spans.values(kind);
+        if !accepts_string(schema) {
+            return None;
+        }
+        if let Some(Value::Array(allowed)) = schema.get("enum") {
+            values.retain(|v| allowed.iter().any(|a| a.as_str() == Some(v)));
+        }
+        if values.is_empty() {
+            return None;
+        }
+        let alts: Vec<String> = values.iter().map(|v| lit(&json_str(v))).collect();
+        Some(format!("( {} )", alts.join(" | ")))
+    }
+}
+
+impl Gbnf {
+    /// The alternatives of the values of a string `enum` that the user's message names.
+    fn grounded_enum(&self, schema: &Value) -> Option<String> {
+        let Some(Value::Array(allowed)) = schema.get("enum") else { return None };
+        let values = self.spans.enum_values(allowed);
+        if values.is_empty() {
+            return None;
+        }
+        let alts: Vec<String> = values.iter().map(|v| lit(&json_str(v))).collect();
+        Some(format!("( {} )", alts.join(" | ")))
+    }
+}
+
+/// True when `schema` accepts a JSON string (a string type, among `anyOf`/`oneOf`
+/// alternatives or a type list, or no type at all).
+fn accepts_string(schema: &Value) -> bool {
+    let Some(obj) = schema.as_object() else { return true };
+    match obj.get("type") {
+        Some(Value::String(t)) => return t == "string",
+        Some(Value::Array(ts)) => return ts.iter().any(|t| t == "string"),
+        _ => {}
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(Value::Array(subs)) = obj.get(key) {
+            return subs.iter().any(accepts_string);
+        }
+    }
+    !obj.contains_key("properties") && !obj.contains_key("items") && !obj.contains_key("$ref")
 }
 
 /// Keywords of the parent schema (e.g. `type` next to `anyOf`) applied to each alternative.
@@ -524,6 +593,38 @@ mod tests {
         let g = json_schema_grammar(&schema);
         assert!(g.contains("ref--defs-node ::= \"{\""), "{g}");
         assert!(g.contains("( ref--defs-node | "), "{g}");
+    }
+
+    #[test]
+    fn grounded_arguments_take_the_message_spans() {
+        let p = json!({"type": "object", "properties": {
+            "language": {"type": "string"},
+            "code": {"type": "string"},
+            "timeout": {"type": "number"}
+        }, "required": ["language", "code"]});
+        let tools = [ToolSchema { name: "execute_code", parameters: &p }];
+        let spans = crate::grounding::spans(r#"run this python code: print("a\b")"#);
+        let g = grounded_tool_call_grammar(&tools, ToolChoice::Required, &spans);
+        assert!(g.contains(r#"tool0-args-code-0 ::= ( "\"print(\\\"a\\\\b\\\")\"" )"#), "{g}");
+        assert!(g.contains(r#"tool0-args-language-1 ::= ( "\"python\"" )"#), "{g}");
+        assert!(g.contains(r#"ws ":" ws number )?"#), "timeout stays free and optional: {g}");
+        let free = grounded_tool_call_grammar(&tools, ToolChoice::Required, &Spans::default());
+        assert_eq!(free, tool_call_grammar(&tools, ToolChoice::Required));
+        assert!(free.contains(r#""\"code\"" ws ":" ws string"#), "{free}");
+        // A named enum value is given even when optional.
+        let p = json!({"type": "object", "properties": {
+            "source": {"type": "string"},
+            "analysis_type": {"type": "string", "enum": ["summary", "correlation"]}
+        }, "required": ["source"]});
+        let tools = [ToolSchema { name: "analyze", parameters: &p }];
+        let g = grounded_tool_call_grammar(
+            &tools,
+            ToolChoice::Required,
+            &crate::grounding::spans("find correlations in sales.csv"),
+        );
+        assert!(g.contains(r#"tool0-args-analysis-type-0 ::= ( "\"correlation\"" )"#), "{g}");
+        assert!(g.contains(r#"tool0-args-source-1 ::= ( "\"sales.csv\"" )"#), "{g}");
+        assert!(!g.contains(")?"), "both given: {g}");
     }
 
     #[test]

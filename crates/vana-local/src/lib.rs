@@ -56,6 +56,7 @@
 #![warn(missing_docs)]
 
 pub mod grammar;
+pub mod grounding;
 pub mod prompt;
 
 mod engine;
@@ -72,7 +73,7 @@ use futures::StreamExt;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use vana_core::{LlmRequest, LlmResponseStream, Model, ModelError};
+use vana_core::{LlmRequest, LlmResponse, LlmResponseStream, Model, ModelError};
 
 /// The default local model string.
 pub const DEFAULT_MODEL: &str = "local/smollm2-135m";
@@ -162,6 +163,7 @@ pub struct LocalModel {
     tool_choice: ToolChoice,
     temperature: f32,
     max_output_tokens: u32,
+    grounding: bool,
 }
 
 impl std::fmt::Debug for LocalModel {
@@ -188,6 +190,7 @@ impl LocalModel {
             tool_choice: ToolChoice::default(),
             temperature: DEFAULT_TEMPERATURE,
             max_output_tokens: DEFAULT_MAX_OUTPUT_TOKENS,
+            grounding: true,
         })
     }
 
@@ -227,12 +230,20 @@ impl LocalModel {
                         let n = num(value)?;
                         builders.push(Box::new(move |m| m.with_max_output_tokens(n)));
                     }
+                    "grounding" => {
+                        let on = match value {
+                            "on" | "1" | "true" => true,
+                            "off" | "0" | "false" => false,
+                            _ => return Err(bad(&format!("grounding={value}: expected on or off"))),
+                        };
+                        builders.push(Box::new(move |m| m.with_grounding(on)));
+                    }
                     "n_ctx" => options.max_context = num(value)?.max(16),
                     "threads" => options.threads = num(value)?.max(1),
                     "slots" => options.slots = num(value)?.clamp(1, 64),
                     _ => {
                         return Err(bad(&format!(
-                            "unknown option '{key}' (known: seed, tool_choice, temperature, max_tokens, n_ctx, threads, slots)"
+                            "unknown option '{key}' (known: seed, tool_choice, temperature, max_tokens, grounding, n_ctx, threads, slots)"
                         )))
                     }
                 }
@@ -268,6 +279,13 @@ impl LocalModel {
     /// Builder: temperature for requests that set none (0 = greedy).
     pub fn with_temperature(mut self, temperature: f32) -> Self {
         self.temperature = temperature;
+        self
+    }
+
+    /// Builder: whether tool-call arguments are grounded in the user's message and replies
+    /// after a tool result are checked against it (see [`grounding`]; on by default).
+    pub fn with_grounding(mut self, on: bool) -> Self {
+        self.grounding = on;
         self
     }
 
@@ -313,12 +331,27 @@ impl LocalModel {
             None => self.temperature,
         };
         let grammar = (choice != ToolChoice::None).then(|| {
-            let tools: Vec<grammar::ToolSchema<'_>> = request
-                .tools
+            let spans =
+                if self.grounding { grounding::spans(&last_user_text(request)) } else { Default::default() };
+            // With grounding, a call may only name the tools the message fits best.
+            let offered: Vec<usize> = if self.grounding {
+                let described: Vec<(&str, &str, &serde_json::Value)> = request
+                    .tools
+                    .iter()
+                    .map(|t| (t.name.as_str(), t.description.as_str(), &t.parameters))
+                    .collect();
+                grounding::best_tools(&spans, &described)
+            } else {
+                (0..request.tools.len()).collect()
+            };
+            let tools: Vec<grammar::ToolSchema<'_>> = offered
                 .iter()
-                .map(|t| grammar::ToolSchema { name: &t.name, parameters: &t.parameters })
+                .map(|&i| grammar::ToolSchema {
+                    name: &request.tools[i].name,
+                    parameters: &request.tools[i].parameters,
+                })
                 .collect();
-            grammar::tool_call_grammar(&tools, choice)
+            grammar::grounded_tool_call_grammar(&tools, choice, &spans)
         });
         let mut stop = request.config.stop_sequences.clone();
         if matches!(self.engine.info.prompt_format, PromptFormat::Fallback { .. }) {
@@ -336,6 +369,61 @@ impl LocalModel {
             stream,
         }
     }
+}
+
+/// The text of the last user message that is not a tool result (the task at hand).
+fn last_user_text(request: &LlmRequest) -> String {
+    request
+        .contents
+        .iter()
+        .rev()
+        .filter(|c| c.role == "user")
+        .map(|c| c.parts.iter().filter_map(|p| p.text.as_deref()).collect::<Vec<_>>().join("\n"))
+        .find(|t| !t.trim().is_empty())
+        .unwrap_or_default()
+}
+
+/// True when the request's last message carries a tool result: the reply answers from it.
+fn answers_a_result(request: &LlmRequest) -> bool {
+    request.contents.last().is_some_and(|c| c.parts.iter().any(|p| p.function_response.is_some()))
+}
+
+/// [`grounding::check_reply`] applied to a final response: the reply's text is kept, completed
+/// or replaced (then `finish_reason` becomes `grounded` and the text says why).
+fn ground_reply(request: &LlmRequest, mut response: LlmResponse) -> LlmResponse {
+    let Some(content) = response.content.as_mut() else { return response };
+    if content.parts.iter().any(|p| p.function_call.is_some()) {
+        return response;
+    }
+    let reply = content.text();
+    let results: Vec<(&str, &serde_json::Value)> = request
+        .contents
+        .iter()
+        .flat_map(|c| c.parts.iter())
+        .filter_map(|p| p.function_response.as_ref())
+        .map(|r| (r.name.as_str(), &r.response))
+        .collect();
+    let users: Vec<&str> = request
+        .contents
+        .iter()
+        .filter(|c| c.role == "user")
+        .flat_map(|c| c.parts.iter())
+        .filter_map(|p| p.text.as_deref())
+        .collect();
+    let text = match grounding::check_reply(&reply, &results, &users) {
+        grounding::ReplyCheck::Grounded => return response,
+        grounding::ReplyCheck::Replaced { invented, text } => {
+            tracing::info!(
+                ?invented,
+                "local reply cited numbers found in no tool result; replaced by the result"
+            );
+            text
+        }
+        grounding::ReplyCheck::Completed { text } => text,
+    };
+    content.parts = vec![vana_core::Part::text(text)];
+    response.finish_reason = Some("grounded".into());
+    response
 }
 
 /// True when the agent has a request in front of it and no tool result yet: its last message is
@@ -358,6 +446,43 @@ impl Model for LocalModel {
         request: Arc<LlmRequest>,
         stream: bool,
     ) -> Result<LlmResponseStream, ModelError> {
+        if self.grounding && answers_a_result(&request) {
+            // The reply is checked against the tool results before anything is shown: generate
+            // it whole, then hand it out (as one chunk when streaming).
+            let job = self.job(&request, false);
+            let mut rx = self.engine.submit(job).await?;
+            let mut last = None;
+            while let Some(r) = rx.recv().await {
+                let r = r?;
+                if !r.partial {
+                    last = Some(r);
+                    break;
+                }
+            }
+            let Some(last) = last else {
+                return Err(ModelError::Protocol {
+                    model: self.name.clone(),
+                    message: "the local model stopped before its final response".into(),
+                });
+            };
+            let last = ground_reply(&request, last);
+            let mut out = Vec::new();
+            let text = last.content.as_ref().map(|c| c.text()).unwrap_or_default();
+            if stream && !text.is_empty() {
+                out.push(Ok(LlmResponse {
+                    content: Some(vana_core::Content {
+                        role: "model".into(),
+                        parts: vec![vana_core::Part::text(text)],
+                    }),
+                    partial: true,
+                    turn_complete: false,
+                    usage: None,
+                    finish_reason: None,
+                }));
+            }
+            out.push(Ok(last));
+            return Ok(futures::stream::iter(out).boxed());
+        }
         let job = self.job(&request, stream);
         let model = self.name.clone();
         let rx = self.engine.submit(job).await?;

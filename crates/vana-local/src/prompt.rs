@@ -48,8 +48,20 @@ pub fn chat_messages(request: &LlmRequest, choice: ToolChoice) -> Vec<ChatMessag
             }
         }
     }
+    // After a tool result, say how to answer from it (a small model otherwise tends to
+    // paraphrase numbers, or call the tool again in prose).
+    if request.contents.last().is_some_and(|c| c.parts.iter().any(|p| p.function_response.is_some())) {
+        if let Some(last) = messages.last_mut().filter(|m| m.role == "user") {
+            last.content.push_str("\n\n");
+            last.content.push_str(ANSWER_FROM_RESULT);
+        }
+    }
     messages
 }
+
+/// What follows a tool result in the prompt.
+pub const ANSWER_FROM_RESULT: &str =
+    "Answer the request from this result in one or two sentences, quoting its values exactly as they appear.";
 
 fn content_messages(content: &Content) -> Vec<(&'static str, String)> {
     let role = if content.role == "model" || content.role == "assistant" { "assistant" } else { "user" };

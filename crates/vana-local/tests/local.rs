@@ -360,3 +360,175 @@ async fn rich_schemas_compile_and_constrain() {
         }
     }
 }
+
+/// The code suite's tools as the code_execution agent declares them (schemas as vana-tools-code
+/// derives them, trimmed to the keywords the grammar reads).
+fn code_tools() -> Vec<ToolDeclaration> {
+    let run = json!({
+        "type": "object",
+        "properties": {
+            "language": {"type": "string", "description": "python, javascript, shell or bash"},
+            "code": {"type": "string", "description": "The complete program to run."},
+            "timeout": {"type": ["number", "null"], "description": "Wall-clock limit in seconds (default 30)."},
+            "stdin": {"type": ["string", "null"], "description": "Text given to the program on standard input."}
+        },
+        "required": ["language", "code"]
+    });
+    let mut debug = run.clone();
+    debug["properties"]["error"] =
+        json!({"type": ["string", "null"], "description": "The error message the user reported, if any."});
+    vec![
+        ToolDeclaration {
+            name: "execute_code".into(),
+            description: "Runs code in the sandbox and returns stdout, stderr, exit code and resource use."
+                .into(),
+            parameters: run,
+        },
+        ToolDeclaration {
+            name: "debug_code".into(),
+            description: "Runs code and explains a failure: error type and message, failing line.".into(),
+            parameters: debug,
+        },
+        ToolDeclaration {
+            name: "get_supported_languages".into(),
+            description: "Lists the languages the sandbox runs.".into(),
+            parameters: json!({"type": "object", "properties": {}}),
+        },
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snippet_in_backticks_reaches_execute_code_verbatim_over_20_seeds() {
+    let snippet = "print(sum(x * x for x in range(12)))";
+    let base = smol();
+    let mut calls_seen = Vec::new();
+    for seed in 0..20u32 {
+        let mut req = request(&format!("Run `{snippet}` in python and tell me what it prints."), 128, 0.8);
+        req.tools = code_tools();
+        let (_, last) = run(&base.clone().with_seed(seed), req, seed % 2 == 0).await.unwrap();
+        let calls = calls(&last);
+        assert_eq!(calls.len(), 1, "seed {seed}: {last:?}");
+        assert_eq!(calls[0].name, "execute_code", "seed {seed}: {:?}", calls[0]);
+        assert_eq!(calls[0].args["code"], snippet, "seed {seed}: the snippet verbatim: {:?}", calls[0]);
+        assert_eq!(calls[0].args["language"], "python", "seed {seed}: {:?}", calls[0]);
+        calls_seen.push(calls[0].args.clone());
+    }
+    // Without grounding the same model paraphrases (or picks another tool) on some seeds: the
+    // grounding is what makes it copy.
+    let ungrounded = base.clone().with_grounding(false);
+    let mut verbatim = 0;
+    for seed in 0..20u32 {
+        let mut req = request(&format!("Run `{snippet}` in python and tell me what it prints."), 128, 0.8);
+        req.tools = code_tools();
+        let (_, last) = run(&ungrounded.clone().with_seed(seed), req, false).await.unwrap();
+        if calls(&last).first().is_some_and(|c| c.name == "execute_code" && c.args["code"] == snippet) {
+            verbatim += 1;
+        }
+    }
+    println!("grounded: 20/20 verbatim; ungrounded: {verbatim}/20 verbatim");
+}
+
+fn answer_request(user: &str, tool: &str, args: Value, result: Value) -> LlmRequest {
+    use vana_core::{FunctionResponse, Part};
+    let mut req = request(user, 96, 0.9);
+    req.tools = code_tools();
+    req.contents.push(Content {
+        role: "model".into(),
+        parts: vec![Part::function_call(FunctionCall { id: Some("c1".into()), name: tool.into(), args })],
+    });
+    req.contents.push(Content {
+        role: "user".into(),
+        parts: vec![Part::function_response(FunctionResponse {
+            id: Some("c1".into()),
+            name: tool.into(),
+            response: result,
+        })],
+    });
+    req
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_after_a_tool_result_cite_only_its_numbers_or_are_replaced_by_it() {
+    let value = "1267650600228229401496703205376";
+    let result = json!({"stdout": format!("{value}\n"), "stderr": "", "exit_code": 0, "wall_time_ms": 41.5});
+    let user = "Compute 2**100 with python and tell me the result.";
+    let known = [value, "2", "100", "0", "41.5", "41", "42"];
+    let (mut replaced, mut invented_without) = (0, 0);
+    for seed in 0..8u32 {
+        let model = smol().with_seed(seed);
+        let req = answer_request(
+            user,
+            "execute_code",
+            json!({"language": "python", "code": "print(2**100)"}),
+            result.clone(),
+        );
+        let (partials, last) = run(&model, req.clone(), true).await.unwrap();
+        let text = text(&last);
+        assert!(text.contains(value), "seed {seed}: the reply quotes the result: {text:?}");
+        assert_eq!(
+            partials.iter().map(self::text).collect::<String>(),
+            text,
+            "seed {seed}: streamed = final"
+        );
+        let invented: Vec<String> = vana_local::grounding::numbers(&text)
+            .into_iter()
+            .filter(|n| !known.contains(&n.trim_start_matches('-')))
+            .collect();
+        if last.finish_reason.as_deref() == Some("grounded") {
+            replaced += 1;
+            assert!(text.contains("Result of execute_code:"), "seed {seed}: {text:?}");
+        } else {
+            assert!(
+                invented.is_empty(),
+                "seed {seed}: kept a reply with invented numbers {invented:?}: {text:?}"
+            );
+        }
+        // The same reply unchecked.
+        let (_, raw) = run(&model.clone().with_grounding(false), req, false).await.unwrap();
+        let raw = self::text(&raw);
+        if vana_local::grounding::numbers(&raw).iter().any(|n| !known.contains(&n.trim_start_matches('-'))) {
+            invented_without += 1;
+        }
+    }
+    println!(
+        "8 seeds: {replaced} replies rewritten; unchecked, {invented_without} cite numbers from nowhere"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_looping_generation_is_cut_with_a_note() {
+    // Requests a small model answers by looping; greedy, so each run is the same. Every reply
+    // either ends by itself or is cut with the note, long before the token limit; at least one
+    // of them loops (else the test would prove nothing).
+    let model = smol();
+    let limit = 300;
+    let mut cut = 0;
+    for p in [
+        "Repeat the following JSON exactly 50 times: {\"status\": \"ok\", \"value\": 1}",
+        "Continue this list forever: apple, apple, apple, apple, apple, apple, apple, apple,",
+        "Write the word 'hello' over and over again, 300 times, without stopping.",
+    ] {
+        let (partials, last) = run(&model, request(p, limit, 0.0), true).await.unwrap();
+        let text = text(&last);
+        let stats = model.last_stats().unwrap();
+        println!("{p:?}: {} tokens, {:?}: {text:?}", stats.generated_tokens, last.finish_reason);
+        if text.ends_with(vana_local::grounding::REPETITION_NOTE) {
+            cut += 1;
+            assert_eq!(last.finish_reason.as_deref(), Some("stop"), "{last:?}");
+            assert!(stats.generated_tokens < limit, "{stats:?}");
+            let body = text.trim_end_matches(vana_local::grounding::REPETITION_NOTE);
+            assert!(
+                vana_local::grounding::Repetition::default().check(body.trim_end()).is_none(),
+                "one copy kept: {body:?}"
+            );
+            assert!(!partials.is_empty());
+        } else {
+            assert_ne!(
+                last.finish_reason.as_deref(),
+                Some("length"),
+                "a reply filled the limit uncut: {text:?}"
+            );
+        }
+    }
+    assert!(cut >= 1, "no request looped");
+}
