@@ -41,11 +41,8 @@ fn transfer_args(events: &[Event]) -> Option<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn router_first_hands_a_clear_task_to_the_specialist_without_asking_the_model() {
-    // One model for every agent: the specialist answers; the orchestrator summarises after.
-    let model = ScriptedModel::named(
-        "scripted-router",
-        vec![ScriptedTurn::text("charted"), ScriptedTurn::text("done")],
-    );
+    // One model for every agent: the specialist answers, and its answer is the reply.
+    let model = ScriptedModel::named("scripted-router", vec![ScriptedTurn::text("charted")]);
     let (app, _dir) = app(RouterMode::First, &model).await;
     let events = run(&app, "plot revenue by month from sales.csv as a line chart").await;
     let args = transfer_args(&events).expect("a transfer");
@@ -54,8 +51,8 @@ async fn router_first_hands_a_clear_task_to_the_specialist_without_asking_the_mo
     assert!(args["router"]["score"].as_f64().unwrap() > 0.15, "{args}");
     assert!(args["router"]["runnerUp"]["agent"].is_string(), "{args}");
     assert!(events.iter().any(|e| e.author == "data_science" && e.text() == "charted"), "{events:#?}");
-    // The model answered the specialist and the orchestrator's summary: 2 calls, not 3.
-    assert_eq!(model.requests().len(), 2);
+    // The model answered only for the specialist: 1 call (the router transferred; no recap).
+    assert_eq!(model.requests().len(), 1);
     assert_eq!(
         model.requests()[0].system_instruction.as_deref().map(|s| s.contains("`data_science`")),
         Some(true)
@@ -83,7 +80,6 @@ async fn shadow_mode_records_whether_the_model_agreed() {
         vec![
             ScriptedTurn::call("transfer_to_agent", serde_json::json!({"agent_name": "database"})),
             ScriptedTurn::text("queried"),
-            ScriptedTurn::text("done"),
         ],
     );
     let (app, _dir) = app(RouterMode::Shadow, &model).await;
@@ -93,7 +89,7 @@ async fn shadow_mode_records_whether_the_model_agreed() {
     assert_eq!(args["router"]["decidedBy"], "model");
     assert_eq!(args["router"]["agent"], "database", "{args}");
     assert_eq!(args["router"]["agreed"], true, "{args}");
-    assert_eq!(model.requests().len(), 3, "in shadow mode the model always decides");
+    assert_eq!(model.requests().len(), 2, "in shadow mode the model always decides");
 }
 
 /// The shipped nlp agent has none of its tools yet: the router does not hand it a task, the
