@@ -2,8 +2,10 @@
 //! pool), latency medians/p95 and throughput on all cores.
 //!
 //! Run as root: `cargo bench -p vana-sandbox --bench sandbox`.
-//! Bare and sandboxed runs use identical interpreter arguments (the script
-//! file path, plus the JavaScript heap flag) and an equally clean environment.
+//! Bare and sandboxed runs use the same script file, JavaScript heap flag and an
+//! equally clean environment; the sandboxed Python and JavaScript runs also go
+//! through the notebook-cell wrapper (`echo` in the policy), so its cost is part
+//! of the measured overhead.
 
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
