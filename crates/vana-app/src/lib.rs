@@ -10,6 +10,7 @@ pub mod mcp;
 pub mod models;
 pub mod routing;
 pub mod suites;
+pub mod task_eval;
 
 pub use config::{Config, Loaded};
 /// The stores' record types (audit log, API keys, artifacts), for faces that read `App::stores`.
