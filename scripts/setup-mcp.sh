@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Installs the third-party MCP servers VANA's catalog and tests use, pinned, into one
-# project-local folder (no global installs):
+# Installs the third-party MCP servers of VANA's catalog, pinned, into one project-local folder
+# (no global installs), in the layout `vana mcp install` uses:
 #   $VANA_MCP_HOME/node/node_modules/.bin   npm servers (and the MCP Inspector)
-#   $VANA_MCP_HOME/bin                      PyPI servers, each in its own virtualenv under py/
-#                                           (their pins of the `mcp` SDK differ); py/mcp holds the
-#                                           Python `mcp` SDK client for the benchmark
+#   $VANA_MCP_HOME/bin                      PyPI servers, each in its own virtualenv under
+#                                           py/<package> (their pins of the `mcp` SDK differ);
+#                                           py/mcp holds the Python `mcp` SDK client for the benchmark
 # VANA looks for server commands in node_modules/.bin and bin before $PATH.
 #
-#   scripts/setup-mcp.sh          the servers the tests need (default)
-#   scripts/setup-mcp.sh --all    also the catalog's account-based servers (brave, sentry, ...)
+# The packages and their versions come from config/mcp_servers.yaml (each server's
+# `package: npm|pypi SPEC...` line), the one place they are pinned.
+#
+#   scripts/setup-mcp.sh          the servers that need no key, and those of local services
+#                                 (postgresql, redis): what the tests start
+#   scripts/setup-mcp.sh --all    every catalog server with a package (brave, sentry, ...)
+#   scripts/setup-mcp.sh --print  prints the plan (name registry specs...) and installs nothing
+#                                 (--print-all: the plan of --all)
 #
 # VANA_MCP_HOME defaults to <VANA data dir>/mcp (~/.local/share/vana/mcp); the tests and CI use
 # <repo>/.cache/mcp. Re-running is cheap: pinned packages already present are skipped.
@@ -17,38 +23,62 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 default_home="${VANA_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/vana}/mcp"
 MCP_HOME="${VANA_MCP_HOME:-$default_home}"
-all=0
-[ "${1:-}" = "--all" ] && all=1
+mode=default
+print=0
+case "${1:-}" in
+  --all) mode=all ;;
+  --print) print=1 ;;
+  --print-all) mode=all print=1 ;;
+esac
 
-npm_pkgs=(
-  "@modelcontextprotocol/server-everything@2026.8.31"
-  "@modelcontextprotocol/server-filesystem@2026.8.31"
-  "@modelcontextprotocol/server-postgres@0.6.2"
-  "@modelcontextprotocol/server-memory@2026.8.31"
-  "@playwright/mcp@0.0.83"
-  "@modelcontextprotocol/inspector@2.12.0"
-)
-# One virtualenv per entry: the package, then extra pins it needs.
-pip_pkgs=(
-  "mcp-server-fetch==2026.10.24"
-  "mcp-server-sqlite==2025.4.25 mcp==1.30.0"
-  "mcp-server-time==2026.10.19"
-  "mcp-server-git==2026.10.19"
-  "mcp==2.3.0"
-)
-if [ "$all" = 1 ]; then
-  npm_pkgs+=(
-    "@brave/brave-search-mcp-server@2.1.4"
-    "@sentry/mcp-server@0.39.0"
-    "replicate-mcp@0.9.0"
-    "mcp-server-docker@1.0.0"
-  )
-  pip_pkgs+=(
-    "semgrep-mcp==0.9.0"
-    "mcp-grafana==2.1.1"
-    "awslabs.aws-api-mcp-server==1.5.6"
-  )
-fi
+# Servers whose only setting names a service on this machine (the tests start them).
+local_services=" postgresql redis "
+
+# name|enabled|required_env|registry|specs for every catalog server with an npm or PyPI package.
+plan() {
+  awk '
+    function flush() {
+      if (name != "" && reg != "") print name "|" enabled "|" req "|" reg "|" specs
+      name = ""; enabled = "true"; req = ""; reg = ""; specs = ""
+    }
+    /^  [a-z0-9_]+:[ \t]*$/ { flush(); name = $1; sub(/:$/, "", name); next }
+    /^    enabled:[ \t]*false/ { enabled = "false"; next }
+    /^    required_env:/ { req = $0; sub(/^.*\[/, "", req); sub(/\].*$/, "", req); gsub(/[ ,]+/, " ", req); next }
+    /^    package:[ \t]*(npm|pypi) / {
+      reg = $2
+      for (i = 3; i <= NF; i++) {
+        if (reg == "npm" && $i !~ /^@?[A-Za-z0-9._\/-]+@[0-9][A-Za-z0-9.+-]*$/) break
+        if (reg == "pypi" && $i !~ /^[A-Za-z0-9._-]+==[0-9][A-Za-z0-9.+-]*$/) break
+        specs = specs (specs == "" ? "" : " ") $i
+      }
+      if (specs == "") reg = ""
+      next
+    }
+    END { flush() }
+  ' "$repo/config/mcp_servers.yaml"
+}
+
+npm_pkgs=()
+pip_pkgs=()
+while IFS='|' read -r name enabled req reg specs; do
+  if [ "$mode" != all ]; then
+    [ "$enabled" = true ] || continue
+    req=$(echo "$req" | xargs)
+    [ -z "$req" ] || [[ "$local_services" == *" $name "* ]] || continue
+  fi
+  [ "$print" = 1 ] && { echo "$name $reg $specs"; continue; }
+  if [ "$reg" = npm ]; then
+    # shellcheck disable=SC2206
+    npm_pkgs+=($specs)
+  else
+    pip_pkgs+=("$specs")
+  fi
+done < <(plan)
+[ "$print" = 1 ] && exit 0
+
+# Not catalog servers: the MCP Inspector and the Python SDK's client, for the benchmark.
+npm_pkgs+=("@modelcontextprotocol/inspector@2.12.0")
+pip_pkgs+=("mcp==2.3.0")
 
 echo "MCP servers go to $MCP_HOME"
 mkdir -p "$MCP_HOME/node" "$MCP_HOME/data"
@@ -62,16 +92,20 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
-# npm servers, pinned, in one local package.
-stamp_npm="$MCP_HOME/node/.installed"
-want_npm="${npm_pkgs[*]}"
-if [ ! -f "$stamp_npm" ] || [ "$(cat "$stamp_npm")" != "$want_npm" ]; then
-  [ -f "$MCP_HOME/node/package.json" ] || echo '{"name":"vana-mcp-servers","private":true}' >"$MCP_HOME/node/package.json"
-  (cd "$MCP_HOME/node" && npm install --no-audit --no-fund --loglevel=error --save-exact "${npm_pkgs[@]}")
-  echo "$want_npm" >"$stamp_npm"
+# npm servers, pinned, in one local package; only the missing ones are installed.
+[ -f "$MCP_HOME/node/package.json" ] || echo '{"name":"vana-mcp-servers","private":true}' >"$MCP_HOME/node/package.json"
+missing=()
+for spec in "${npm_pkgs[@]}"; do
+  pkg=${spec%@*} ver=${spec##*@}
+  manifest="$MCP_HOME/node/node_modules/$pkg/package.json"
+  grep -q "\"version\": *\"$ver\"" "$manifest" 2>/dev/null || missing+=("$spec")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  (cd "$MCP_HOME/node" && npm install --no-audit --no-fund --loglevel=error --save-exact "${missing[@]}")
 fi
 
-# PyPI servers, pinned, one virtualenv each; their programs are linked into bin/.
+# PyPI servers, pinned, one virtualenv each (named for the first package); their programs are
+# linked into bin/.
 py=${PYTHON:-python3}
 mkdir -p "$MCP_HOME/bin" "$MCP_HOME/py"
 for entry in "${pip_pkgs[@]}"; do
@@ -80,7 +114,11 @@ for entry in "${pip_pkgs[@]}"; do
   if [ ! -f "$venv/.installed" ] || [ "$(cat "$venv/.installed")" != "$entry" ]; then
     [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
     # shellcheck disable=SC2086
-    "$venv/bin/pip" install -q --disable-pip-version-check $entry
+    if ! "$venv/bin/pip" install -q --disable-pip-version-check $entry; then
+      [ "$mode" = all ] || exit 1
+      echo "warning: $entry did not install (see above); the other servers are installed" >&2
+      continue
+    fi
     echo "$entry" >"$venv/.installed"
   fi
   for prog in "$venv"/bin/*; do

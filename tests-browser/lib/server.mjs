@@ -79,6 +79,9 @@ async function start(bin, home, { turns, noAuth = false, env: extraEnv = {} }) {
     VANA_HOME: home,
     VANA_MODELS_DEFAULT_MODEL: `scripted:${script}`,
     RUST_LOG: process.env.RUST_LOG || 'warn',
+    // A chat must not install the catalog's MCP servers from the registries (first use would);
+    // mcp-states.test.mjs turns it back on.
+    VANA_MCP_AUTO_INSTALL: '0',
     ...extraEnv,
   };
   delete env.VANA_BIN;

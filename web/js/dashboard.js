@@ -40,13 +40,48 @@ const TOOL_COLS = [
   [['p50Ms'], 'p50', fmtMs],
   [['p95Ms'], 'p95', fmtMs],
 ];
+/**
+ * MCP server states. Only `down` (a started server that failed) is an alarm; a server that
+ * needs a key, is not installed yet or is disabled was never started and says how to enable it.
+ */
+const MCP_STATES = {
+  connected: '● connected',
+  ready: '○ ready (starts on first use)',
+  down: '✕ down',
+  needs_key: 'needs a key',
+  not_installed: 'not installed',
+  disabled: 'disabled',
+  untrusted: 'untrusted project file',
+};
+const NEUTRAL_MCP = new Set(['needs_key', 'not_installed', 'disabled', 'untrusted']);
+const mcpState = (v) => MCP_STATES[v] || text(v);
+/** `down` for a failed server, `idle` for one that waits for a step, else nothing. */
+const mcpRowClass = (row) => {
+  if (row.state !== undefined) return row.state === 'down' ? 'down' : NEUTRAL_MCP.has(row.state) ? 'idle' : '';
+  return row.connected === false || row.up === false ? 'down' : '';
+};
+/** A server waiting for a step shows that step, not an error; `up` is implied by `state`. */
+function mcpRow(row) {
+  if (!row || typeof row !== 'object' || row.state === undefined) return row;
+  const { up: _up, toolPrefix: _prefix, ...out } = row;
+  if (NEUTRAL_MCP.has(row.state)) {
+    out.step = row.lastError ?? row.reason;
+    delete out.lastError;
+    delete out.reason;
+  }
+  if (row.state !== 'down') delete out.downSecs;
+  return out;
+}
+
 const MCP_COLS = [
   [['name', 'server'], 'Server', text],
+  [['state'], 'Status', mcpState],
   [['connected', 'up'], 'Status', up],
   [['downSecs'], 'Down for', fmtDuration],
   [['tools'], 'Tools', count],
   [['calls'], 'Calls', fmtNum],
   [['errors'], 'Errors', fmtNum],
+  [['step'], 'To enable', text],
   [['lastError'], 'Last error', text],
 ];
 const SANDBOX_FIELDS = [
@@ -164,6 +199,7 @@ function normalise(snap) {
   if (snap.mcp && !Array.isArray(snap.mcp) && typeof snap.mcp === 'object') {
     out.mcp = snap.mcp.available === false ? { disabled: true } : snap.mcp.servers;
   }
+  if (Array.isArray(out.mcp)) out.mcp = out.mcp.map(mcpRow);
   return out;
 }
 
@@ -180,7 +216,7 @@ function renderSnapshot(cards, raw) {
   fill(cards.tools, table(withRates(snap.tools, 'calls'), TOOL_COLS, 'Tools'));
   fill(cards.mcp, snap.mcp && snap.mcp.disabled
     ? h('p', { class: 'muted' }, 'MCP client is not enabled in this server.')
-    : table(snap.mcp, MCP_COLS, 'MCP servers', (row) => (row.connected === false || row.up === false ? 'down' : '')));
+    : table(snap.mcp, MCP_COLS, 'MCP servers', mcpRowClass));
   fill(cards.alerts, alerts(snap.alerts));
   fill(cards.suites, suites(snap.suites));
 }
@@ -244,7 +280,7 @@ function table(rows, cols, caption, rowClass) {
     }
   }
   const all = [...present, ...extra.map((k) => [[k], humanise(k), (v) => (typeof v === 'number' ? fmtNum(v) : text(v))])];
-  const textual = new Set(['name', 'agent', 'tool', 'server', 'lastError', 'connected', 'up']);
+  const textual = new Set(['name', 'agent', 'tool', 'server', 'lastError', 'connected', 'up', 'state', 'step']);
   const numeric = (keys) => !textual.has(keys[0]);
   const nameOf = (r) => String((r && (r.name ?? r.agent ?? r.tool ?? r.server)) ?? '');
   return h('div', { class: 'table-wrap' },

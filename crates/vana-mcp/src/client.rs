@@ -10,6 +10,7 @@ use rmcp::service::ServiceError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -43,6 +44,8 @@ struct State {
     errors: u64,
     total_ms: f64,
     last_ms: Option<f64>,
+    /// A first-use install that failed in this process (not retried until `vana mcp install`).
+    install_error: Option<String>,
 }
 
 /// What `vana mcp list` shows about one server.
@@ -55,10 +58,13 @@ pub struct ServerStatus {
     pub description: String,
     /// `stdio: cmd args` or `http: url`.
     pub transport: String,
-    /// `connected`, `ready` (will start on first use), `down` (failing, retrying with
-    /// backoff), `unavailable` (missing env var or program), or `disabled`.
+    /// `connected`; `ready` (starts on first use); `down` (a started server that failed:
+    /// retrying with backoff); or, for a server never started, `needs_key` (an account key or
+    /// service setting is missing), `not_installed` (its program is missing; a catalog
+    /// package installs on first use) or `disabled`; `untrusted` for a project file's server.
     pub state: String,
-    /// Why it is unavailable or disabled.
+    /// For every state but `connected` and `ready`: why, with the one step that enables it
+    /// (`set BRAVE_API_KEY to enable it`, `run vana mcp install time`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Environment variables to set before it can start.
@@ -94,6 +100,12 @@ pub struct Server {
     conn: tokio::sync::Mutex<Option<Arc<Connection>>>,
     state: Mutex<State>,
     cache_file: Option<PathBuf>,
+    auto_install: AtomicBool,
+}
+
+/// True unless `VANA_MCP_AUTO_INSTALL=0`: catalog servers are installed on first use.
+pub fn auto_install_default() -> bool {
+    std::env::var("VANA_MCP_AUTO_INSTALL").map_or(true, |v| v.trim() != "0")
 }
 
 impl Server {
@@ -112,6 +124,7 @@ impl Server {
             conn: tokio::sync::Mutex::new(None),
             state: Mutex::new(State::default()),
             cache_file,
+            auto_install: AtomicBool::new(auto_install_default()),
         }
     }
 
@@ -134,6 +147,49 @@ impl Server {
         self.config.launch(&self.mcp_home).err()
     }
 
+    /// Whether a missing catalog package is installed when the server is first used.
+    pub fn set_auto_install(&self, on: bool) {
+        self.auto_install.store(on, Ordering::Relaxed);
+    }
+
+    /// True when the server can start now, or will once its catalog package is installed on
+    /// first use (auto-install on, no failed install in this process).
+    pub fn startable(&self) -> bool {
+        match self.unavailable() {
+            None => true,
+            Some(Unavailable::NotInstalled { package: Some(_), .. }) => {
+                self.auto_install.load(Ordering::Relaxed) && self.state().install_error.is_none()
+            }
+            Some(_) => false,
+        }
+    }
+
+    /// Installs its catalog package if the program is missing (blocking work on a worker
+    /// thread). `Ok(false)` when there was nothing to install.
+    pub async fn install(&self) -> Result<bool, crate::install::InstallError> {
+        let Some(Unavailable::NotInstalled { package: Some(p), .. }) = self.unavailable() else {
+            return Ok(false);
+        };
+        let home = self.mcp_home.clone();
+        tracing::info!(
+            "installing MCP server `{}` from {:?} ({}) into {}",
+            self.name,
+            p.registry,
+            p.specs.join(" "),
+            home.display()
+        );
+        let p2 = p.clone();
+        let result = tokio::task::spawn_blocking(move || p2.install(&home)).await.unwrap_or_else(|e| {
+            Err(crate::install::InstallError {
+                package: p.specs.join(" "),
+                message: format!("the installer panicked: {e}"),
+                command: p.command(&self.mcp_home),
+            })
+        });
+        self.state().install_error = result.as_ref().err().map(|e| e.to_string());
+        result
+    }
+
     /// Its status, without connecting.
     pub fn status(&self) -> ServerStatus {
         let unavailable = self.unavailable();
@@ -141,7 +197,8 @@ impl Server {
         let s = self.state();
         let state = match &unavailable {
             Some(Unavailable::Disabled) => "disabled",
-            Some(_) => "unavailable",
+            Some(Unavailable::MissingEnv(_)) => "needs_key",
+            Some(Unavailable::NotInstalled { .. }) => "not_installed",
             None if s.connected => "connected",
             None if s.retry_at.is_some() => "down",
             None => "ready",
@@ -150,7 +207,23 @@ impl Server {
             Some(Unavailable::MissingEnv(v)) => v.clone(),
             _ => Vec::new(),
         };
-        let mut reason = unavailable.as_ref().map(|u| u.to_string());
+        let name = &self.name;
+        let mut reason = unavailable.as_ref().map(|u| match u {
+            Unavailable::Disabled => {
+                "disabled in the configuration: set `enabled: true` for it in your mcp_servers.yaml"
+                    .to_string()
+            }
+            Unavailable::NotInstalled { package: Some(p), .. } => match &s.install_error {
+                Some(e) => format!("{e}; or retry with `vana mcp install {name}`"),
+                None if self.auto_install.load(Ordering::Relaxed) => format!(
+                    "{} {} installs on first use, or now with `vana mcp install {name}`",
+                    p.name(),
+                    p.version()
+                ),
+                None => format!("install {} {} with `vana mcp install {name}`", p.name(), p.version()),
+            },
+            other => other.to_string(),
+        });
         if state == "down" {
             if let Some(at) = s.retry_at {
                 let wait = at.saturating_duration_since(Instant::now());
@@ -230,6 +303,11 @@ impl Server {
                     )));
                 }
             }
+        }
+        if self.startable() && self.unavailable().is_some() {
+            self.install()
+                .await
+                .map_err(|e| ToolError::Unavailable(format!("MCP server `{}`: {e}", self.name)))?;
         }
         let launch = self
             .config

@@ -6,6 +6,7 @@
 //! unavailable with that variable named. A started server's environment holds only
 //! [`INHERITED_ENV`], its `required_env` and its declared `env`.
 
+use crate::install::Package;
 use crate::trust::{sha256_hex, ProjectFile, Trust, TrustStore};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -519,12 +520,15 @@ pub enum Unavailable {
     #[error("set {} to enable it", .0.join(" and "))]
     MissingEnv(Vec<String>),
     /// The program is not installed.
-    #[error("`{command}` is not installed{}", .hint.as_deref().map(|h| format!(" ({h}; scripts/setup-mcp.sh installs the pinned servers)")).unwrap_or_default())]
+    #[error("`{command}` is not installed{}", .hint.as_deref().map(|h| format!(" ({h}; `vana mcp install` installs the pinned servers)")).unwrap_or_default())]
     NotInstalled {
         /// The command looked for.
         command: String,
-        /// Where it comes from.
+        /// Where it comes from (the catalog's `package:` text).
         hint: Option<String>,
+        /// The pinned npm or PyPI package that provides it, when the catalog names one: VANA
+        /// can install it ([`crate::install`]).
+        package: Option<Package>,
     },
 }
 
@@ -564,6 +568,7 @@ impl ServerConfig {
                         .ok_or_else(|| Unavailable::NotInstalled {
                         command: command.clone(),
                         hint: self.package.clone(),
+                        package: self.install_package(),
                     })?;
                 let mut child_env: BTreeMap<String, String> = INHERITED_ENV
                     .into_iter()
@@ -610,6 +615,19 @@ impl ServerConfig {
         }
         names.sort();
         names
+    }
+
+    /// The pinned npm or PyPI package its `package:` field names, when it names one.
+    pub fn install_package(&self) -> Option<Package> {
+        self.package.as_deref().and_then(Package::parse)
+    }
+
+    /// True when the server needs no account or service setting: no `required_env`, and no
+    /// `${VAR}` without a default (the servers `vana mcp install` installs by default).
+    pub fn needs_no_key(&self) -> bool {
+        self.launch_with(Path::new("/"), &|_| None)
+            .err()
+            .is_none_or(|u| !matches!(u, Unavailable::MissingEnv(_)))
     }
 
     /// A one-line description of the transport, for listings.
@@ -668,10 +686,27 @@ mod tests {
             "grafana",
             "sentry",
             "everything",
+            "sequential_thinking",
+            "redis",
+            "gitlab",
+            "slack",
+            "kubernetes",
         ] {
             let cfg = c.servers.get(s).unwrap_or_else(|| panic!("{s} missing from the catalog"));
             assert!(!cfg.description.is_empty(), "{s} has no description");
             assert!(cfg.package.is_some() || cfg.url.is_some(), "{s} names no package");
+        }
+        assert!(c.servers.len() >= 20, "the plan asks for 20+ servers, the catalog has {}", c.servers.len());
+        // Every program the catalog starts comes from a registry at an exact version.
+        for (name, cfg) in &c.servers {
+            if cfg.command.is_some() {
+                let p = cfg.install_package();
+                assert!(
+                    p.is_some(),
+                    "{name}: `package: {:?}` names no npm/pypi spec with an exact version",
+                    cfg.package
+                );
+            }
         }
     }
 

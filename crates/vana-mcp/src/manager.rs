@@ -39,6 +39,12 @@ impl McpManager {
         McpManager { servers, project }
     }
 
+    /// Whether missing catalog packages are installed on first use (default: on unless
+    /// `VANA_MCP_AUTO_INSTALL=0`).
+    pub fn set_auto_install(&self, on: bool) {
+        self.servers.values().for_each(|s| s.set_auto_install(on));
+    }
+
     /// A manager with no servers.
     pub fn empty() -> Self {
         McpManager { servers: BTreeMap::new(), project: None }
@@ -117,11 +123,12 @@ impl McpManager {
         v
     }
 
-    /// Lists the tools of those `servers` that can start and whose tools are not known yet,
-    /// concurrently, each within its connect deadline. Failures are recorded in the status
+    /// Lists the tools of those `servers` that can start (installing a missing catalog package
+    /// first, see [`Server::startable`]) and whose tools are not known yet, concurrently, each
+    /// within its connect deadline. Failures are recorded in the status
     /// and logged; the agents keep their other tools.
     pub async fn discover(&self, servers: &[Arc<Server>]) {
-        let pending = servers.iter().filter(|s| s.unavailable().is_none() && s.known_tools().is_none());
+        let pending = servers.iter().filter(|s| s.startable() && s.known_tools().is_none());
         let jobs = pending.map(|s| async move {
             if let Err(e) = s.list_tools().await {
                 tracing::warn!("MCP server `{}` is not usable now: {e}", s.name());

@@ -51,6 +51,17 @@ pub enum McpCommand {
     /// `VANA_API_KEY` set, calls act as that key's user; otherwise as the local user (`--user`,
     /// `VANA_USER`, `$USER`).
     Serve,
+    /// Installs servers' pinned npm or PyPI packages (the catalog's `package:`) into the MCP
+    /// home ($VANA_MCP_HOME, default <data dir>/mcp). Without names: every server that needs no
+    /// key or only a local service (what first use would install); `--all`: every server with
+    /// a package.
+    Install {
+        /// Server names.
+        names: Vec<String>,
+        /// Every server with a package, including those that need a key.
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
+    },
     /// Trusts the project's `.mcp.json` as it is now (records its sha256): its servers start
     /// from then on, until the file changes.
     Trust {
@@ -70,6 +81,7 @@ pub async fn run(app: App, command: &McpCommand, user: &str) -> Result<i32> {
         McpCommand::Call { server, tool, args } => call(&app, server, tool, args).await?,
         McpCommand::Test { server } => test(&app, server).await?,
         McpCommand::Trust { path, revoke } => trust(path.as_deref(), *revoke)?,
+        McpCommand::Install { names, all } => install(&app, names, *all).await?,
         McpCommand::Serve => {
             let caller = stdio_caller(&app, user).await?;
             let app = Arc::new(app);
@@ -144,13 +156,73 @@ fn trust(path: Option<&std::path::Path>, revoke: bool) -> Result<i32> {
     Ok(0)
 }
 
-/// Fails with the reason (and the variable to set) when the server cannot start.
+/// Fails with the reason (and the one step that enables it) when the server cannot start and
+/// would not be installed on first use.
 fn usable(s: &Server) -> Result<()> {
+    if s.startable() {
+        return Ok(());
+    }
     match s.unavailable() {
         None => Ok(()),
-        Some(u @ Unavailable::MissingEnv(_)) => bail!("MCP server `{}` is unavailable: {u}", s.name()),
+        Some(u @ Unavailable::MissingEnv(_)) => bail!("MCP server `{}` needs a key: {u}", s.name()),
+        Some(Unavailable::NotInstalled { package: Some(_), .. }) => {
+            bail!("MCP server `{}` is not installed: {}", s.name(), s.status().reason.unwrap_or_default())
+        }
         Some(u) => bail!("MCP server `{}` is {u}", s.name()),
     }
+}
+
+/// `vana mcp install [NAME...|--all]`.
+async fn install(app: &App, names: &[String], all: bool) -> Result<i32> {
+    let chosen: Vec<Arc<Server>> = if names.is_empty() {
+        app.mcp
+            .servers()
+            .filter(|s| {
+                if all {
+                    s.config().install_package().is_some()
+                } else {
+                    vana_mcp::install::in_default_set(s.name(), s.config())
+                }
+            })
+            .cloned()
+            .collect()
+    } else {
+        let mut v = Vec::new();
+        for n in names {
+            let s = server(app, n)?;
+            if s.config().install_package().is_none() {
+                bail!(
+                    "MCP server `{n}` names no npm or PyPI package to install ({}); nothing was installed",
+                    s.config().package.as_deref().unwrap_or("no `package:` in its configuration")
+                );
+            }
+            v.push(s.clone());
+        }
+        v
+    };
+    let home = vana_mcp::config::mcp_home(&vana_app::config::data_dir());
+    eprintln!("MCP servers go to {}", home.display());
+    let mut failed = 0;
+    for s in &chosen {
+        let p = s.config().install_package().expect("chosen for its package");
+        let label = format!("{} ({:?} {})", s.name(), p.registry, p.specs.join(" ")).to_lowercase();
+        let h = home.clone();
+        let p2 = p.clone();
+        let t = Instant::now();
+        match tokio::task::spawn_blocking(move || p2.install(&h)).await? {
+            Ok(true) => println!("installed {label} in {:.1}s", t.elapsed().as_secs_f64()),
+            Ok(false) => println!("already installed {label}"),
+            Err(e) => {
+                failed += 1;
+                eprintln!("{e}");
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("{failed} of {} servers did not install", chosen.len());
+        return Ok(1);
+    }
+    Ok(0)
 }
 
 fn list(app: &App, json: bool) -> i32 {
@@ -163,14 +235,23 @@ fn list(app: &App, json: bool) -> i32 {
     if let Some(w) = app.mcp.project_file().filter(|p| p.trust != Trust::Trusted).and_then(|p| p.warning()) {
         eprintln!("{sy}warning: {w}{s0}");
     }
+    let sr = crate::style::codes().sred;
     for r in rows {
         let tools = r.tools.map(|n| format!("{n} tools")).unwrap_or_else(|| "tools not listed yet".into());
-        let color = if matches!(r.state.as_str(), "unavailable" | "down" | "untrusted") { sy } else { "" };
-        println!("{sb}{:<18}{s0} {color}{:<12}{s0} {}", r.name, r.state, r.description);
+        // Only a started server that failed is alarming; the other states say what to do.
+        let color = match r.state.as_str() {
+            "down" => sr,
+            "untrusted" => sy,
+            "needs_key" | "not_installed" | "disabled" => sd,
+            _ => "",
+        };
+        let state = r.state.replace('_', " ");
+        println!("{sb}{:<20}{s0} {color}{state:<13}{s0} {}", r.name, r.description);
         println!("  {sd}{}{s0}", r.transport);
         match r.state.as_str() {
-            "unavailable" | "disabled" | "down" | "untrusted" => {
-                println!("  {sy}{}{s0}", r.reason.as_deref().unwrap_or(""))
+            "down" => println!("  {sr}{}{s0}", r.reason.as_deref().unwrap_or("")),
+            "needs_key" | "not_installed" | "disabled" | "untrusted" => {
+                println!("  {}", r.reason.as_deref().unwrap_or(""))
             }
             _ => println!("  {tools}; {} calls, {} errors", r.calls, r.errors),
         }
@@ -192,7 +273,7 @@ async fn tools(app: &App, only: Option<&str>, json: bool) -> Result<i32> {
             usable(s)?;
             vec![s.clone()]
         }
-        None => app.mcp.servers().filter(|s| s.unavailable().is_none()).cloned().collect(),
+        None => app.mcp.servers().filter(|s| s.startable()).cloned().collect(),
     };
     // Servers start concurrently, each bounded by its own connect deadline.
     let listed = futures::future::join_all(servers.iter().map(|s| {

@@ -83,12 +83,86 @@ pub async fn serve(app: App, args: &ServeArgs) -> Result<i32> {
     // VANA's MCP server is mounted at /mcp and MCP client health feeds the dashboard by
     // default (see vana_server::ServerOptions).
     let options = vana_server::ServerOptions { no_auth: args.no_auth, ..Default::default() };
-    eprintln!(
-        "vana serving on http://{local} ({}); UI at http://{local}/, API docs at http://{local}/docs",
+    // One write: the address line first (scripts read it), then what works and what needs a
+    // key or an install.
+    let head = format!(
+        "vana serving on http://{local} ({}); UI at http://{local}/, API docs at http://{local}/docs\n",
         if args.no_auth { "no authentication" } else { "API keys required: `vana keys create NAME`" }
     );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), (head + &startup_report(&app)).as_bytes());
     vana_server::serve(app, listener, options).await?;
     Ok(0)
+}
+
+/// What works at start and what needs a key or an install: the default model and the
+/// providers' keys, the tool suites, and the MCP servers by state (each with its one step).
+pub fn startup_report(app: &App) -> String {
+    let mut out = String::new();
+    let default = app.models.default_model();
+    let providers = app.models.describe();
+    let with_key: Vec<&str> = providers
+        .iter()
+        .filter(|p| p.key_present && !p.api_key_env.is_empty())
+        .map(|p| p.provider.as_str())
+        .collect();
+    let keyless: Vec<String> = providers
+        .iter()
+        .filter(|p| !p.key_present && !p.api_key_env.is_empty())
+        .filter_map(|p| p.api_key_env.first().cloned())
+        .collect();
+    out.push_str(&format!("models: default `{default}`"));
+    if default.starts_with("local") {
+        out.push_str(" (embedded, no key needed; its files are provisioned on first use)");
+    }
+    if !with_key.is_empty() {
+        out.push_str(&format!("; keys set for {}", with_key.join(", ")));
+    }
+    out.push('\n');
+    if !keyless.is_empty() {
+        out.push_str(&format!("  provider models need a key: set {}\n", keyless.join(", ")));
+    }
+    let (ready, missing): (Vec<_>, Vec<_>) = app.suite_reports().iter().partition(|r| r.status.is_ready());
+    out.push_str(&format!(
+        "tool suites: {} ready ({})\n",
+        ready.len(),
+        ready.iter().map(|r| r.name).collect::<Vec<_>>().join(", ")
+    ));
+    for r in missing {
+        for m in &r.status.missing {
+            out.push_str(&format!("  {} lacks {}: {}\n", r.name, m.what, m.fix));
+        }
+    }
+    let rows = app.mcp.status();
+    let by = |state: &str| rows.iter().filter(|r| r.state == state).collect::<Vec<_>>();
+    let names =
+        |v: &[&vana_mcp::ServerStatus]| v.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ");
+    let ready: Vec<_> = rows.iter().filter(|r| matches!(r.state.as_str(), "ready" | "connected")).collect();
+    out.push_str(&format!("MCP servers: {} ready ({})\n", ready.len(), names(&ready)));
+    let not_installed = by("not_installed");
+    if !not_installed.is_empty() {
+        out.push_str(&format!(
+            "  {} not installed ({}): installed on first use, or now with `vana mcp install`\n",
+            not_installed.len(),
+            names(&not_installed)
+        ));
+    }
+    let keyed = by("needs_key");
+    if !keyed.is_empty() {
+        let each: Vec<String> =
+            keyed.iter().map(|r| format!("{} ({})", r.name, r.missing_env.join(", "))).collect();
+        out.push_str(&format!("  {} need a key: set {}\n", keyed.len(), each.join(", ")));
+    }
+    for state in ["disabled", "untrusted"] {
+        let v = by(state);
+        if !v.is_empty() {
+            out.push_str(&format!(
+                "  {} {state} ({}): `vana mcp list` says how to enable them\n",
+                v.len(),
+                names(&v)
+            ));
+        }
+    }
+    out
 }
 
 /// Runs `vana keys ...`.

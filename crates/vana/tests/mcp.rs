@@ -306,12 +306,23 @@ fn mcp_list_says_which_variable_to_set_and_starts_nothing() {
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let row =
         |n: &str| rows.iter().find(|r| r["name"] == n).unwrap_or_else(|| panic!("{n} not listed")).clone();
-    assert_eq!(row("brave_search")["state"], "unavailable");
+    assert_eq!(row("brave_search")["state"], "needs_key");
     assert_eq!(row("brave_search")["missingEnv"], json!(["BRAVE_API_KEY"]));
     assert_eq!(row("github")["missingEnv"], json!(["GITHUB_TOKEN"]));
     assert_eq!(row("postgresql")["missingEnv"], json!(["POSTGRES_URL"]));
     assert_eq!(row("docker")["state"], "disabled");
-    for n in ["everything", "fetch", "time", "sqlite", "playwright", "filesystem", "memory", "git"] {
+    for n in [
+        "everything",
+        "fetch",
+        "time",
+        "sqlite",
+        "playwright",
+        "filesystem",
+        "memory",
+        "git",
+        "semgrep",
+        "sequential_thinking",
+    ] {
         assert_eq!(row(n)["state"], "ready", "{n}: {}", row(n));
         assert_eq!(row(n)["calls"], 0);
     }
@@ -319,6 +330,33 @@ fn mcp_list_says_which_variable_to_set_and_starts_nothing() {
     let (stdout, _) = text(&out);
     assert!(stdout.contains("set BRAVE_API_KEY to enable it"), "{stdout}");
     assert!(stdout.contains("set GRAFANA_URL and GRAFANA_SERVICE_ACCOUNT_TOKEN to enable it"), "{stdout}");
+}
+
+/// On a fresh machine (an empty MCP home) a server that needs no key is `not_installed` with the
+/// one step, never `down`; naming a server without a package installs nothing, with the reason.
+#[test]
+fn a_fresh_machine_lists_servers_as_not_installed_and_none_as_down() {
+    let home = Home::new();
+    let empty = home.dir.join("empty-mcp-home");
+    let run = |args: &[&str]| {
+        let mut c = home.cmd(args);
+        c.env("VANA_MCP_HOME", &empty).env("VANA_MCP_AUTO_INSTALL", "0");
+        c.output().unwrap()
+    };
+    let out = run(&["mcp", "list", "--json"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(rows.len() >= 20, "{} servers", rows.len());
+    assert!(rows.iter().all(|r| r["state"] != "down"), "{rows:?}");
+    let time = rows.iter().find(|r| r["name"] == "time").unwrap();
+    assert_eq!(time["state"], "not_installed", "{time}");
+    assert_eq!(time["reason"], "install mcp-server-time 2026.10.19 with `vana mcp install time`");
+    let out = run(&["mcp", "install", "github"]);
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success() && stderr.contains("names no npm or PyPI package"), "{stderr}");
+    assert!(!empty.join("node").exists() && !empty.join("py").exists());
+    let out = run(&["mcp", "install", "no_such_server"]);
+    assert!(!out.status.success() && text(&out).1.contains("unknown MCP server `no_such_server`"));
 }
 
 #[test]

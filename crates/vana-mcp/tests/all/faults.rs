@@ -106,7 +106,7 @@ async fn a_missing_env_var_is_named_and_nothing_starts() {
     );
     let s = only(&m, "search");
     let st = s.status();
-    assert_eq!(st.state, "unavailable");
+    assert_eq!(st.state, "needs_key");
     assert_eq!(st.missing_env, vec!["VANA_TEST_UNSET_SEARCH_TOKEN", "VANA_TEST_UNSET_SEARCH_KEY"]);
     assert_eq!(
         st.reason.as_deref(),

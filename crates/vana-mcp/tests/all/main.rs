@@ -2,5 +2,6 @@
 
 mod common;
 
+mod catalog;
 mod faults;
 mod servers;
