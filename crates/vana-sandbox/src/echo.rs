@@ -5,8 +5,8 @@
 //! script, runs it as the main program would run (same `__name__`/`require.main`, argv, stdin,
 //! tracebacks with the script's own line numbers), and prints the last expression's value when
 //! there is one: Python's `repr` unless it is `None` (a trailing `;` suppresses it, as in
-//! Jupyter); JavaScript's completion value through `util.inspect` unless it is `undefined` or a
-//! promise.
+//! Jupyter); JavaScript's completion value through `util.inspect` unless it is `undefined`, a
+//! promise or an event emitter (a chained `socket.on(...)`).
 
 use serde::{Deserialize, Serialize};
 

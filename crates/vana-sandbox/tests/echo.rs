@@ -69,7 +69,9 @@ fn node_shows_the_completion_value() {
     assert_eq!((r.stdout.as_str(), r.exit_code), ("[ 2, 4, 6 ]\n", Some(0)), "{r:?}");
     assert_eq!(run("javascript", "2n ** 100n").stdout, "1267650600228229401496703205376n\n");
     assert_eq!(run("javascript", "'a' + 'b'").stdout, "'ab'\n");
-    for quiet in ["undefined", "let x = 5;", "console.log('once')", "async function m() {}\nm()"] {
+    // Nothing for undefined, a promise, or an event emitter (what chained `.on(...)` returns).
+    let emitter = "const s = new (require('events'))();\ns.on('x', () => {})";
+    for quiet in ["undefined", "let x = 5;", "console.log('once')", "async function m() {}\nm()", emitter] {
         let r = run("javascript", quiet);
         let want = if quiet.starts_with("console") { "once\n" } else { "" };
         assert_eq!((r.stdout.as_str(), r.exit_code), (want, Some(0)), "{quiet}: {r:?}");

@@ -1,7 +1,8 @@
 // Runs the script named by process.argv[1] as a notebook cell: as a CommonJS main module (the
 // same require, module, __filename, require.main), and prints the completion value of its last
-// statement with util.inspect unless it is undefined or a promise, as the REPL does. Code that
-// is not a plain script (a top-level return) runs as the main module, unchanged.
+// statement with util.inspect, as the REPL does, unless it is undefined, a promise or an event
+// emitter (what a chained `socket.on(...)` returns). Code that is not a plain script (a
+// top-level return) runs as the main module, unchanged.
 {
   const f = process.argv[1], M = require('module'), path = require('path');
   const i = process.execArgv.indexOf('-e');
@@ -19,6 +20,8 @@
     process.mainModule = r.main = m;
     Object.assign(globalThis, { module: m, exports: m.exports, require: r, __filename: f, __dirname: path.dirname(f) });
     const v = s.runInThisContext();
-    if (v !== undefined && !(v instanceof Promise)) console.log(require('util').inspect(v));
+    if (v !== undefined && !(v instanceof Promise) && !(v instanceof require('events'))) {
+      console.log(require('util').inspect(v));
+    }
   }
 }
