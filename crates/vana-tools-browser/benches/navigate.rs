@@ -89,7 +89,8 @@ fn group_memory(pgid: i32) -> (u64, u64) {
         }
         if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) {
             for l in s.lines() {
-                let kb = |l: &str| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+                let kb =
+                    |l: &str| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
                 if l.starts_with("Rss:") {
                     rss += kb(l);
                 } else if l.starts_with("Pss:") {
@@ -105,9 +106,14 @@ async fn vana(url: &str) -> (Vec<f64>, Option<(f64, f64)>) {
     let dir = std::env::temp_dir().join(format!("vana-browser-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-    let files = vana_toolkit::SessionFiles::new(vana_toolkit::vana_workspace::Workspaces::new(dir.join("ws"), uid, gid));
+    let files = vana_toolkit::SessionFiles::new(vana_toolkit::vana_workspace::Workspaces::new(
+        dir.join("ws"),
+        uid,
+        gid,
+    ));
     let policy = vana_net::OutboundPolicy { allow_private_networks: true, allowed_hosts: vec![] };
-    let suite = BrowserSuite::new(BrowserConfig { max_contexts: CONTEXTS + 2, ..Default::default() }, policy, files);
+    let suite =
+        BrowserSuite::new(BrowserConfig { max_contexts: CONTEXTS + 2, ..Default::default() }, policy, files);
     let tools = suite.tools();
     let tool = |n: &str| tools.iter().find(|t| t.name() == n).unwrap().clone();
     let (nav, text) = (tool("navigate_to_url"), tool("extract_text"));
@@ -143,7 +149,8 @@ fn reference_cli() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("PLAYWRIGHT_MCP") {
         return Some(PathBuf::from(p));
     }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/reference/node_modules/@playwright/mcp/cli.js");
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("benches/reference/node_modules/@playwright/mcp/cli.js");
     p.exists().then_some(p)
 }
 
@@ -175,11 +182,13 @@ fn playwright(cli: &PathBuf, url: &str, extra: &[&str]) -> Result<Vec<f64>, Stri
     let mut id = 0;
     let mut rpc = |method: &str, params: Value| -> Result<Value, String> {
         if method.starts_with("notifications/") {
-            writeln!(stdin, "{}", json!({"jsonrpc": "2.0", "method": method, "params": params})).map_err(|e| e.to_string())?;
+            writeln!(stdin, "{}", json!({"jsonrpc": "2.0", "method": method, "params": params}))
+                .map_err(|e| e.to_string())?;
             return Ok(Value::Null);
         }
         id += 1;
-        writeln!(stdin, "{}", json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).map_err(|e| e.to_string())?;
+        writeln!(stdin, "{}", json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .map_err(|e| e.to_string())?;
         stdin.flush().unwrap();
         loop {
             let mut line = String::new();
@@ -195,13 +204,22 @@ fn playwright(cli: &PathBuf, url: &str, extra: &[&str]) -> Result<Vec<f64>, Stri
             }
         }
     };
-    rpc("initialize", json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "vana-bench", "version": "0"}}))?;
+    rpc(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "vana-bench", "version": "0"}}),
+    )?;
     rpc("notifications/initialized", json!({}))?;
     let mut times = Vec::new();
     for i in 0..ROUNDS + 3 {
         let t = Instant::now();
-        rpc("tools/call", json!({"name": "browser_navigate", "arguments": {"url": format!("{url}/?p={i}")}}))?;
-        let r = rpc("tools/call", json!({"name": "browser_evaluate", "arguments": {"function": "() => document.body.innerText"}}))?;
+        rpc(
+            "tools/call",
+            json!({"name": "browser_navigate", "arguments": {"url": format!("{url}/?p={i}")}}),
+        )?;
+        let r = rpc(
+            "tools/call",
+            json!({"name": "browser_evaluate", "arguments": {"function": "() => document.body.innerText"}}),
+        )?;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         if !r.to_string().contains("added by script") {
             return Err(format!("unexpected evaluate result: {r}"));
@@ -221,18 +239,25 @@ async fn main() {
     let url = serve().await;
     let (mut ours, mem) = vana(&url).await;
     let (p50, p90) = (pct(&mut ours, 0.5), pct(&mut ours, 0.9));
-    println!("navigate + extract_text on a local page, {ROUNDS} rounds after 3 warm-up rounds, /usr/bin/chromium");
+    println!(
+        "navigate + extract_text on a local page, {ROUNDS} rounds after 3 warm-up rounds, /usr/bin/chromium"
+    );
     println!("  vana (in-process tools, CDP pipe):   p50 {p50:7.1} ms   p90 {p90:7.1} ms");
     if let Some((rss, pss)) = mem {
         println!("  memory per open browser context ({CONTEXTS} contexts, page loaded): RSS +{rss:.1} MiB, PSS +{pss:.1} MiB");
     }
     let Some(cli) = reference_cli() else {
-        println!("  @playwright/mcp not installed (scripts/bench-browser.sh installs it): no reference figures");
+        println!(
+            "  @playwright/mcp not installed (scripts/bench-browser.sh installs it): no reference figures"
+        );
         return;
     };
     for (label, extra) in [
         ("@playwright/mcp (defaults)", &[][..]),
-        ("@playwright/mcp (--snapshot-mode none --timeout-settle 0)", &["--snapshot-mode=none", "--timeout-settle=0"][..]),
+        (
+            "@playwright/mcp (--snapshot-mode none --timeout-settle 0)",
+            &["--snapshot-mode=none", "--timeout-settle=0"][..],
+        ),
     ] {
         let u = url.clone();
         let c = cli.clone();
@@ -240,7 +265,10 @@ async fn main() {
         match tokio::task::spawn_blocking(move || playwright(&c, &u, &extra)).await.unwrap() {
             Ok(mut t) => {
                 let (r50, r90) = (pct(&mut t, 0.5), pct(&mut t, 0.9));
-                println!("  {label}: p50 {r50:7.1} ms   p90 {r90:7.1} ms   -> vana is {:.1}x faster at p50", r50 / p50);
+                println!(
+                    "  {label}: p50 {r50:7.1} ms   p90 {r90:7.1} ms   -> vana is {:.1}x faster at p50",
+                    r50 / p50
+                );
             }
             Err(e) => println!("  {label}: failed: {e}"),
         }
