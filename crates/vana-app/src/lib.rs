@@ -2,6 +2,7 @@
 //! catalog, registers tools and models, and builds runners. The CLI and the server are thin
 //! faces over this.
 
+pub mod adk_eval;
 pub mod catalog;
 pub mod config;
 pub mod evaluation;

@@ -13,6 +13,11 @@
 //!   request without a body (logout, DELETE) needs no `Content-Type`, but one that names
 //!   another type is refused all the same.
 //!
+//! - CORS for the origins of `server.allowed_origins` only (so a page served elsewhere, such as
+//!   Google ADK's own web UI pointed at this server, can read the answers): preflights of a
+//!   listed origin get 204 with the allowed methods and headers, a preflight of any other
+//!   origin gets 403, and answers to a listed origin carry `Access-Control-Allow-Origin`.
+//!
 //! The layer wraps every route, the MCP mount at `/mcp` included.
 
 use crate::error::ApiError;
@@ -157,6 +162,14 @@ impl Guard {
         json_body_only(headers)
     }
 
+    /// The `Origin` of a request when it is one of `server.allowed_origins` (CORS answers go
+    /// to those only).
+    pub fn cors_origin<'a>(&self, headers: &'a HeaderMap) -> Option<&'a axum::http::HeaderValue> {
+        let v = headers.get(header::ORIGIN)?;
+        let parsed = parse_origin(v.to_str().ok()?)?;
+        (self.any_origin || self.origins.contains(&parsed)).then_some(v)
+    }
+
     fn host_allowed(&self, (host, port): &(String, Option<u16>)) -> bool {
         if host == "localhost" || host.ends_with(".localhost") {
             return true;
@@ -276,11 +289,49 @@ fn parse_origin(value: &str) -> Option<Origin> {
     Some(Origin { port: port.unwrap_or_else(|| default_port(scheme)), scheme: scheme.to_string(), host })
 }
 
-/// Middleware: refuses foreign hosts, foreign origins and non-JSON state changes.
+const CORS_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+const CORS_HEADERS: &str = "content-type, authorization, x-vana-session, x-adk-telemetry-request";
+
+fn cors_headers(resp: &mut Response, origin: axum::http::HeaderValue) {
+    let h = resp.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, axum::http::HeaderValue::from_static("true"));
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        axum::http::HeaderValue::from_static("x-vana-session, retry-after"),
+    );
+    h.append(header::VARY, axum::http::HeaderValue::from_static("Origin"));
+}
+
+/// Middleware: refuses foreign hosts, foreign origins and non-JSON state changes; answers CORS
+/// preflights of listed origins.
 pub async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Response {
     let authority = req.uri().authority().map(|a| a.as_str().to_string());
+    let cors = state.guard.cors_origin(req.headers()).cloned();
+    if req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        let Some(origin) = cors else {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "cross-origin preflight refused: the Origin is not in server.allowed_origins (VANA_SERVER_ALLOWED_ORIGINS)",
+            )
+            .into_response();
+        };
+        let mut resp = StatusCode::NO_CONTENT.into_response();
+        cors_headers(&mut resp, origin);
+        let h = resp.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, axum::http::HeaderValue::from_static(CORS_METHODS));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, axum::http::HeaderValue::from_static(CORS_HEADERS));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, axum::http::HeaderValue::from_static("600"));
+        return resp;
+    }
     match state.guard.check(req.method(), authority.as_deref(), req.headers()) {
-        Ok(()) => next.run(req).await,
+        Ok(()) => {
+            let mut resp = next.run(req).await;
+            if let Some(origin) = cors {
+                cors_headers(&mut resp, origin);
+            }
+            resp
+        }
         Err(refusal) => {
             tracing::warn!(method = %req.method(), path = req.uri().path(), "refused: {}", refusal.message);
             ApiError::new(refusal.status, refusal.message).into_response()

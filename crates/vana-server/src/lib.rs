@@ -7,11 +7,13 @@
 //! Start it with [`serve`] (or build the [`router`] over an [`AppState`]).
 
 pub mod adk;
+pub mod adk_dev;
 pub mod alerts;
 pub mod audit_log;
 pub mod auth;
 pub mod dashboard;
 pub mod error;
+pub mod graph;
 pub mod guard;
 pub mod keys;
 pub mod mcp_caller;
@@ -21,6 +23,7 @@ pub mod openai;
 pub mod openapi;
 pub mod state;
 pub mod timeparse;
+pub mod traces;
 pub mod ui;
 
 pub use error::ApiError;
@@ -63,10 +66,22 @@ pub fn router(state: Shared) -> Router {
         .route(sessions, get(adk::list_sessions).post(adk::create_session))
         .route(
             &format!("{sessions}/{{session}}"),
-            get(adk::get_session).post(adk::create_session_with_id).delete(adk::delete_session),
+            get(adk::get_session)
+                .post(adk::create_session_with_id)
+                .delete(adk::delete_session)
+                .patch(adk::update_session),
         )
+        .route("/apps/{app}/users/{user}/memory", axum::routing::patch(adk::patch_memory))
+        .route("/apps/{app}/app-info", get(adk::app_info))
+        .route("/version", get(adk::version))
+        .route("/config/telemetry", get(adk::telemetry).post(adk::set_telemetry))
         .route(&format!("{sessions}/{{session}}/approvals/{{call_id}}"), post(adk::approve))
-        .route(artifacts, get(adk::artifact_names))
+        .route(artifacts, get(adk::artifact_names).post(adk::artifact_save))
+        .route(&format!("{artifacts}/{{name}}/versions/metadata"), get(adk::artifact_versions_metadata))
+        .route(
+            &format!("{artifacts}/{{name}}/versions/{{version}}/metadata"),
+            get(adk::artifact_version_metadata),
+        )
         .route(&format!("{artifacts}/{{name}}"), get(adk::artifact_get).delete(adk::artifact_delete))
         .route(&format!("{artifacts}/{{name}}/versions"), get(adk::artifact_versions))
         .route(&format!("{artifacts}/{{name}}/versions/{{version}}"), get(adk::artifact_version))
@@ -81,9 +96,11 @@ pub fn router(state: Shared) -> Router {
         .route("/audit", get(dashboard::audit))
         .route("/api/audit", get(dashboard::audit))
         .route("/api/me", get(auth::me))
+        .merge(adk_dev::routes())
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate));
     let public: Router<Shared> = public
         .route("/healthz", get(dashboard::healthz))
+        .route("/health", get(adk::health))
         .route("/readyz", get(dashboard::readyz))
         .route("/api/login", post(auth::login))
         .route("/api/logout", post(auth::logout))
@@ -114,6 +131,7 @@ pub fn router(state: Shared) -> Router {
     // The guard wraps every route (the MCP mount and the fallback included); requests it
     // refuses are still counted by `track`.
     app.fallback(ui::fallback)
+        .layer(axum::middleware::from_fn(openai::openai_errors))
         .layer(from_fn_with_state(state.clone(), guard::guard))
         .layer(from_fn_with_state(state.clone(), auth::track))
         .layer(DefaultBodyLimit::max(limit))

@@ -30,11 +30,13 @@ pub struct RunInfo {
 /// Drains `inv` in a task, observing every event, and hands the events on.
 pub fn drive(state: Shared, info: RunInfo, mut inv: Invocation) -> mpsc::Receiver<Event> {
     let (tx, rx) = mpsc::channel(256);
+    state.saw_session(&info.session, &info.agent, &info.user);
     tokio::spawn(async move {
         let mut client = Some(tx);
         let mut error_event = false;
         while let Some(e) = inv.next().await {
             if !e.is_partial() {
+                state.seen.lock().unwrap_or_else(|p| p.into_inner()).event(&e.id, &info.session);
                 error_event |= e.is_error();
                 observe(&state, &info, &e).await;
             }

@@ -75,6 +75,9 @@ pub struct ChatRequest {
     /// User id (without auth; with auth the key's user is used).
     #[serde(default)]
     pub user: Option<String>,
+    /// `{"include_usage": true}`: a last chunk with the usage and no choices, as OpenAI sends.
+    #[serde(default)]
+    pub stream_options: Option<Value>,
 }
 
 /// Reads `messages` as a list of objects (serde alone would take `["user", "hi"]` for one).
@@ -86,6 +89,41 @@ fn messages<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ChatMessage>, 
         }
         Ok(())
     })
+}
+
+/// Middleware over `/v1/*`: errors answered before a handler (authentication, the guard, rate
+/// limits, unknown routes) come in OpenAI's error shape too, so OpenAI clients raise their own
+/// exception types with the message.
+pub async fn openai_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if !req.uri().path().starts_with("/v1/") {
+        return next.run(req).await;
+    }
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if status.is_success() {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let bytes = match axum::body::to_bytes(body, 1 << 20).await {
+        Ok(b) => b,
+        Err(_) => return oai_error(status, "error".into(), "server_error"),
+    };
+    let Ok(Value::Object(v)) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    let Some(Value::String(message)) = v.get("error") else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    let (kind, code) = match status.as_u16() {
+        401 => ("invalid_request_error", json!("invalid_api_key")),
+        403 => ("invalid_request_error", json!("forbidden")),
+        429 => ("rate_limit_error", json!("rate_limit_exceeded")),
+        s if s >= 500 => ("server_error", Value::Null),
+        _ => ("invalid_request_error", Value::Null),
+    };
+    let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}}).to_string();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 fn oai_error(status: StatusCode, message: String, kind: &str) -> Response {
@@ -210,6 +248,7 @@ async fn chat_inner(
             .into_response()
         }
         Some(guard) => {
+            let (usage_id, usage_model) = (id.clone(), model.clone());
             let chunk = move |delta: Value, finish: Option<&str>| {
                 json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
@@ -217,7 +256,22 @@ async fn chat_inner(
             };
             let (tx, out) = tokio::sync::mpsc::channel::<String>(64);
             let (m, s) = (req.model.clone(), session.clone());
+            let include_usage = req
+                .stream_options
+                .as_ref()
+                .and_then(|o| o.get("include_usage"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let usage_chunk = {
+                let (id, model) = (usage_id, usage_model);
+                move |prompt: u64, completion: u64| {
+                    json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model, "choices": [],
+                           "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}})
+                    .to_string()
+                }
+            };
             tokio::spawn(async move {
+                let (mut prompt, mut completion) = (0u64, 0u64);
                 let _guard = guard;
                 let _ = tx.send(chunk(json!({"role": "assistant", "content": ""}), None)).await;
                 let mut streamed = false;
@@ -238,6 +292,10 @@ async fn chat_inner(
                         }
                         continue;
                     }
+                    if let Some(u) = e.usage_metadata {
+                        prompt += u.prompt_token_count;
+                        completion += u.candidates_token_count;
+                    }
                     paused.extend(e.long_running_tool_ids.iter().cloned());
                     if e.is_error() {
                         let msg = format!("\n[error: {}]", e.error_message.clone().unwrap_or_default());
@@ -251,6 +309,9 @@ async fn chat_inner(
                     let _ = tx.send(chunk(json!({"content": pause_text(&m, &s, &paused)}), None)).await;
                 }
                 let _ = tx.send(chunk(json!({}), Some("stop"))).await;
+                if include_usage {
+                    let _ = tx.send(usage_chunk(prompt, completion)).await;
+                }
                 let _ = tx.send("[DONE]".to_string()).await;
             });
             let stream = futures::stream::unfold(out, |mut out| async move {

@@ -161,6 +161,25 @@ fn operations(auth: bool, metrics_public: bool) -> Vec<Op> {
              errors: &[404, 409, 502, 503] },
         Op { method: "get", path: "/v1/models", id: "listModels", tag: "openai", summary: "One model per agent (id = agent name)", access: Access::Key, body: Body::None, params: vec![],
              ok: vec![("200", json_response("Models", schema_ref("ModelList")))], errors: &[] },
+        Op { method: "get", path: "/health", id: "health", tag: "adk", summary: "ADK's liveness answer", access: Access::Public, body: Body::None, params: vec![],
+             ok: vec![("200", json_response("Alive", json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}})))], errors: &[] },
+        Op { method: "get", path: "/version", id: "version", tag: "adk", summary: "Server version (ADK's web UI shows it)", access: Access::Key, body: Body::None, params: vec![],
+             ok: vec![("200", json_response("Version", json!({"type": "object", "required": ["version", "language", "language_version"], "properties": {
+                 "version": {"type": "string"}, "language": {"type": "string"}, "language_version": {"type": "string"}}})))], errors: &[] },
+        Op { method: "get", path: "/config/telemetry", id: "telemetry", tag: "adk", summary: "Usage telemetry consent: always false (VANA collects none)", access: Access::Key, body: Body::None, params: vec![],
+             ok: vec![("200", json_response("Consent", json!({"type": "object", "required": ["telemetry"], "properties": {"telemetry": {"const": false}}})))], errors: &[] },
+        Op { method: "get", path: "/apps/{app}/app-info", id: "appInfo", tag: "adk", summary: "ADK's AppInfo of an agent (its tree)", access: Access::Key, body: Body::None, params: vec![],
+             ok: vec![("200", json_response("The app", schema_ref("AppInfo")))], errors: &[404] },
+        Op { method: "patch", path: "/apps/{app}/users/{user}/sessions/{session}", id: "updateSession", tag: "adk", summary: "Change a session's state without running the agent", access: Access::Key, body: Body::Json("UpdateSession"), params: vec![],
+             ok: vec![("200", session())], errors: &[404, 409, 503] },
+        Op { method: "patch", path: "/apps/{app}/users/{user}/memory", id: "patchMemory", tag: "adk", summary: "ADK's add-session-to-memory: VANA has no memory service (400 says so; 404 for an unknown session)", access: Access::Key, body: Body::Json("UpdateMemory"), params: vec![],
+             ok: vec![], errors: &[404, 503] },
+        Op { method: "post", path: "/apps/{app}/users/{user}/sessions/{session}/artifacts", id: "saveArtifact", tag: "artifacts", summary: "Save a new version of an artifact", access: Access::Key, body: Body::Json("SaveArtifact"), params: vec![],
+             ok: vec![("200", json_response("The new version", schema_ref("ArtifactVersion")))], errors: &[404, 503] },
+        Op { method: "get", path: "/apps/{app}/users/{user}/sessions/{session}/artifacts/{name}/versions/metadata", id: "listArtifactVersionsMetadata", tag: "artifacts", summary: "ADK's metadata of every version", access: Access::Key, body: Body::None, params: vec![],
+             ok: vec![("200", json_response("Versions", json!({"type": "array", "items": schema_ref("ArtifactVersion")})))], errors: &[404, 503] },
+        Op { method: "get", path: "/apps/{app}/users/{user}/sessions/{session}/artifacts/{name}/versions/{version}/metadata", id: "getArtifactVersionMetadata", tag: "artifacts", summary: "ADK's metadata of one version", access: Access::Key, body: Body::None, params: vec![],
+             ok: vec![("200", json_response("The version", schema_ref("ArtifactVersion")))], errors: &[400, 404, 503] },
         Op { method: "get", path: "/healthz", id: "healthz", tag: "ops", summary: "Liveness", access: Access::Public, body: Body::None, params: vec![],
              ok: vec![("200", json_response("Alive", json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}})))], errors: &[] },
         Op { method: "get", path: "/readyz", id: "readyz", tag: "ops", summary: "Readiness (the store answers; 503 when it does not)", access: Access::Public, body: Body::None, params: vec![],
@@ -244,10 +263,10 @@ fn schemas(auth: bool) -> Value {
         ),
         (
             "Session",
-            json!({"type": "object", "required": ["id", "appName", "userId", "state", "events", "version", "createdAt", "lastUpdateTime"], "properties": {
+            json!({"type": "object", "required": ["id", "appName", "userId", "state", "events", "lastUpdateTime"],
+            "description": "ADK's Session: exactly these fields (ADK's client forbids others)", "properties": {
             "id": {"type": "string"}, "appName": {"type": "string"}, "userId": {"type": "string"}, "state": {"type": "object"},
-            "events": {"type": "array", "items": schema_ref("Event")}, "version": {"type": "integer", "minimum": 0},
-            "createdAt": {"type": "number"}, "lastUpdateTime": {"type": "number"}}}),
+            "events": {"type": "array", "items": schema_ref("Event")}, "lastUpdateTime": {"type": "number"}}}),
         ),
         (
             "CreateSession",
@@ -259,7 +278,37 @@ fn schemas(auth: bool) -> Value {
             json!({"type": "object", "required": ["appName", "userId", "sessionId", "newMessage"], "properties": {
             "appName": {"type": "string"}, "userId": user_id, "sessionId": {"type": "string"},
             "newMessage": schema_ref("Message"), "streaming": {"type": "boolean"},
-            "stateDelta": {"type": ["object", "null"], "maxProperties": 0, "description": "Not supported: only empty or null"}}}),
+            "stateDelta": {"type": ["object", "null"], "description": "State changes applied before the run (a user event carrying them)"},
+            "invocationId": {"type": ["string", "null"], "description": "Resume this paused invocation: newMessage answers its adk_request_confirmation call(s)"},
+            "functionCallEventId": {"type": ["string", "null"]}, "customMetadata": {"type": ["object", "null"]}}}),
+        ),
+        (
+            "UpdateSession",
+            json!({"type": "object", "required": ["stateDelta"], "properties": {"stateDelta": {"type": "object", "description": "State changes (ADK's client sends state_delta, also accepted)"}}}),
+        ),
+        (
+            "UpdateMemory",
+            json!({"type": "object", "required": ["sessionId"], "properties": {"sessionId": {"type": "string"}}}),
+        ),
+        (
+            "SaveArtifact",
+            json!({"type": "object", "required": ["filename", "artifact"], "properties": {
+            "filename": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^/\\\\\\x00]+$", "not": {"enum": [".", ".."]}},
+            "artifact": {"type": "object", "required": ["inlineData"], "properties": {"inlineData": {"type": "object", "required": ["mimeType", "data"], "properties": {
+                "mimeType": {"type": "string"}, "data": {"type": "string", "contentEncoding": "base64", "pattern": "^[A-Za-z0-9+/]*={0,2}$"}}}}},
+            "customMetadata": {"type": ["object", "null"]}}}),
+        ),
+        (
+            "ArtifactVersion",
+            json!({"type": "object", "required": ["version", "canonicalUri", "createTime", "mimeType", "customMetadata"], "properties": {
+            "version": {"type": "integer", "minimum": 0}, "canonicalUri": {"type": "string"}, "createTime": {"type": "number"},
+            "mimeType": {"type": "string"}, "customMetadata": {"type": "object"}}}),
+        ),
+        (
+            "AppInfo",
+            json!({"type": "object", "required": ["name", "rootAgentName", "description", "language", "agents"], "properties": {
+            "name": {"type": "string"}, "rootAgentName": {"type": "string"}, "description": {"type": "string"},
+            "language": {"type": "string"}, "isComputerUse": {"type": "boolean"}, "agents": {"type": "object"}}}),
         ),
         (
             "Approval",
@@ -397,7 +446,7 @@ pub fn document_for(auth: bool, metrics_public: bool) -> Value {
         }
         errors.sort_unstable();
         errors.dedup();
-        let error_schema = if op.tag == "openai" && op.method == "post" {
+        let error_schema = if op.tag == "openai" {
             json!({"anyOf": [schema_ref("Error"), schema_ref("OpenAIError")]})
         } else {
             schema_ref("Error")
@@ -448,6 +497,7 @@ fn add_links(paths: &mut Map<String, Value>) {
         "GetSession": {"operationId": "getSession", "parameters": from_session},
         "DeleteSession": {"operationId": "deleteSession", "parameters": from_session},
         "ListArtifacts": {"operationId": "listArtifacts", "parameters": from_session},
+        "UpdateSession": {"operationId": "updateSession", "parameters": from_session},
         "Run": {"operationId": "run", "requestBody": {"appName": "$response.body#/appName", "userId": "$response.body#/userId", "sessionId": "$response.body#/id"}},
         "RunSse": {"operationId": "runSse", "requestBody": {"appName": "$response.body#/appName", "userId": "$response.body#/userId", "sessionId": "$response.body#/id"}},
     });

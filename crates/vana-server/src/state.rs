@@ -120,6 +120,42 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Alerts.
     pub alerts: Alerts,
+    /// Who owns each session seen by this process, and which session each event of its runs
+    /// belongs to: ADK's dev routes name only a session or an event (`/dev/apps/{app}/debug/
+    /// trace/...`). Bounded; forgotten on restart, as ADK's in-memory trace store is.
+    pub seen: Mutex<Seen>,
+    /// ADK eval sets and results (`<data dir>/adk_evals`).
+    pub evals: vana_app::adk_eval::EvalFiles,
+}
+
+/// Sessions and events seen by this process.
+#[derive(Debug, Default)]
+pub struct Seen {
+    /// Session id -> (app, user).
+    pub sessions: HashMap<String, (String, String)>,
+    /// Event id -> session id.
+    pub events: HashMap<String, String>,
+}
+
+impl Seen {
+    /// Most entries of each map before it is cleared.
+    const MAX: usize = 200_000;
+
+    /// Records a session's owner.
+    pub fn session(&mut self, id: &str, app: &str, user: &str) {
+        if self.sessions.len() >= Self::MAX {
+            self.sessions.clear();
+        }
+        self.sessions.insert(id.to_string(), (app.to_string(), user.to_string()));
+    }
+
+    /// Records an event's session.
+    pub fn event(&mut self, id: &str, session: &str) {
+        if self.events.len() >= Self::MAX {
+            self.events.clear();
+        }
+        self.events.insert(id.to_string(), session.to_string());
+    }
 }
 
 /// Shared state handle.
@@ -149,7 +185,19 @@ impl AppState {
             metrics: Arc::default(),
             audit,
             alerts,
+            seen: Mutex::default(),
+            evals: vana_app::adk_eval::EvalFiles::default_dir(),
         })
+    }
+
+    /// Records who owns a session (for ADK's dev routes).
+    pub fn saw_session(&self, id: &str, app: &str, user: &str) {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).session(id, app, user);
+    }
+
+    /// The owner of a session seen by this process.
+    pub fn session_owner(&self, id: &str) -> Option<(String, String)> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).sessions.get(id).cloned()
     }
 
     /// The runner of `agent` if one was built already.

@@ -169,14 +169,18 @@ async fn run_returns_events_and_refuses_bad_requests() {
         s.post("/run", Server::run_body("helper", &id, "what is six times seven?", false)).await;
     assert_eq!(st, 200, "{events}");
     let events = events.as_array().unwrap();
-    assert_eq!(events.len(), 2, "{events:?}");
-    assert_eq!(events[0]["author"], "user");
-    assert_eq!(events[1]["author"], "helper");
-    assert_eq!(events[1]["content"]["parts"][0]["text"], "forty-two");
-    assert_eq!(events[1]["usageMetadata"]["promptTokenCount"], 11);
-    // Persisted: the session now holds both events.
+    // As ADK's runner: the user's own message is stored but not handed back.
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["author"], "helper");
+    assert_eq!(events[0]["content"]["parts"][0]["text"], "forty-two");
+    assert_eq!(events[0]["usageMetadata"]["promptTokenCount"], 11);
+    // Persisted: the session now holds both events, in ADK's Session shape.
     let (_, got) = s.get(&format!("/apps/helper/users/alice/sessions/{id}")).await;
     assert_eq!(got["events"].as_array().unwrap().len(), 2);
+    assert_eq!(got["events"][0]["author"], "user");
+    let mut keys: Vec<&str> = got.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["appName", "events", "id", "lastUpdateTime", "state", "userId"]);
     // Malformed JSON, wrong type, missing field: 4xx JSON, never 500.
     for (body, ct) in [
         ("{\"appName\": ", "application/json"),
@@ -727,7 +731,6 @@ async fn routing_decisions_and_the_models_agreement_are_audited() {
     let id = s.session("vana").await;
     s.model.push(ScriptedTurn::call("transfer_to_agent", json!({"agent_name": "research"})));
     s.model.push(ScriptedTurn::text("found it"));
-    s.model.push(ScriptedTurn::text("summary"));
     let ask = "write a SQL query that lists customers with no orders";
     let (st, events) = s.post("/run", Server::run_body("vana", &id, ask, false)).await;
     assert_eq!(st, 200, "{events}");

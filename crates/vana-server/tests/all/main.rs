@@ -3,6 +3,7 @@
 
 mod common;
 
+mod adk_clients;
 mod api;
 mod boundaries;
 mod mcp_sessions;
