@@ -126,7 +126,11 @@ impl TaskSet {
                 return Err(bad("needs a request, its tools and a script"));
             }
             let e = &t.expect;
-            if e.reply_contains.is_empty() && e.reply_contains_any.is_empty() && e.file.is_none() && e.sql.is_none() {
+            if e.reply_contains.is_empty()
+                && e.reply_contains_any.is_empty()
+                && e.file.is_none()
+                && e.sql.is_none()
+            {
                 return Err(bad("expects nothing checkable"));
             }
         }
@@ -451,7 +455,9 @@ async fn run_in_session(
     result: &mut TaskResult,
 ) -> Result<(), String> {
     for (name, content) in &task.files {
-        app.sandbox.put_file(session, name, content.as_bytes()).map_err(|e| format!("setup: file {name}: {e}"))?;
+        app.sandbox
+            .put_file(session, name, content.as_bytes())
+            .map_err(|e| format!("setup: file {name}: {e}"))?;
     }
     if let Some(code) = &task.setup {
         let r = app
@@ -539,7 +545,13 @@ async fn check(app: &App, task: &Task, session: &str, result: &TaskResult) -> Re
         let rows = sql_rows(app, session, q).await?;
         let want: Vec<Value> = q.rows.iter().map(|r| Value::Array(r.clone())).collect();
         if !same_rows(&rows, &want) {
-            return Err(format!("`{}` on {} returned {} instead of {}", q.query, q.database, Value::Array(rows), Value::Array(want)));
+            return Err(format!(
+                "`{}` on {} returned {} instead of {}",
+                q.query,
+                q.database,
+                Value::Array(rows),
+                Value::Array(want)
+            ));
         }
     }
     Ok(())
@@ -573,8 +585,12 @@ async fn sql_rows(app: &App, session: &str, q: &SqlExpect) -> Result<Vec<Value>,
 fn same_rows(got: &[Value], want: &[Value]) -> bool {
     fn eq(a: &Value, b: &Value) -> bool {
         match (a, b) {
-            (Value::Number(x), Value::Number(y)) => (x.as_f64().unwrap_or(f64::NAN) - y.as_f64().unwrap_or(0.0)).abs() < 1e-9,
-            (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| eq(a, b)),
+            (Value::Number(x), Value::Number(y)) => {
+                (x.as_f64().unwrap_or(f64::NAN) - y.as_f64().unwrap_or(0.0)).abs() < 1e-9
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(a, b)| eq(a, b))
+            }
             _ => a == b,
         }
     }
@@ -618,7 +634,8 @@ mod tests {
         assert!(TaskSet::from_yaml(one).is_ok());
         let twice = one.to_string() + &one[7..];
         assert!(TaskSet::from_yaml(&twice).unwrap_err().to_string().contains("used twice"));
-        let nothing = "tasks:\n- {id: a, agent: x, request: r, tools: [t], expect: {}, script: [{text: v}]}\n";
+        let nothing =
+            "tasks:\n- {id: a, agent: x, request: r, tools: [t], expect: {}, script: [{text: v}]}\n";
         assert!(TaskSet::from_yaml(nothing).unwrap_err().to_string().contains("nothing checkable"));
         assert!(TaskSet::from_yaml("tasks: [{id: a}]").is_err());
     }

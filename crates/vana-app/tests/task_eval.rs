@@ -78,7 +78,8 @@ tasks:
     let options = Options { model: Some(task_eval::SCRIPTED.into()), ..Default::default() };
     let report = task_eval::run(&app, &set, &options).await.unwrap();
     println!("{report}");
-    let why = |id: &str| report.results.iter().find(|r| r.id == id).unwrap().failure.clone().unwrap_or_default();
+    let why =
+        |id: &str| report.results.iter().find(|r| r.id == id).unwrap().failure.clone().unwrap_or_default();
     assert!(why("wrong-reply").contains("lacks `43`"), "{report}");
     assert!(why("missing-file").contains("out.txt"), "{report}");
     assert!(why("wrong-rows").contains("[[1]]"), "{report}");
@@ -99,5 +100,31 @@ async fn the_ci_subset_succeeds_on_the_embedded_local_model() {
     assert!(report.success() >= 0.75, "{report}");
     for r in &report.results {
         assert!(r.model_calls >= 1 && r.tokens > 0, "the local model ran: {r:?}");
+    }
+}
+
+/// The whole set (or the agents in `$VANA_EVAL_AGENTS`, comma-separated) on the local model:
+/// the measurement docs/local-model.md reports (`cargo test -p vana-app --test task_eval --
+/// --ignored --nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn measure_the_whole_set_on_the_embedded_local_model() {
+    let (app, _dir) = app("local/smollm2-135m").await;
+    let set = TaskSet::shipped().unwrap();
+    let agents = std::env::var("VANA_EVAL_AGENTS").unwrap_or_default();
+    let options = Options {
+        agents: agents.split(',').filter(|a| !a.is_empty()).map(String::from).collect(),
+        ..Default::default()
+    };
+    let report = task_eval::run(&app, &set, &options).await.unwrap();
+    println!("{report}");
+    for r in &report.results {
+        println!(
+            "{} [{}] {:?} -> {:?}",
+            r.id,
+            r.calls.join(","),
+            r.failure,
+            r.reply.chars().take(200).collect::<String>()
+        );
     }
 }
