@@ -239,7 +239,7 @@ pub fn spans(text: &str) -> Spans {
     }
     let pieces: Vec<&str> = parts.collect();
     for (i, piece) in pieces.iter().enumerate() {
-        let closed = i + 1 < pieces.len() || rest.matches('`').count() % 2 == 0;
+        let closed = i + 1 < pieces.len() || rest.matches('`').count().is_multiple_of(2);
         if i % 2 == 0 && closed {
             if !piece.trim().is_empty() {
                 let span = piece.trim().to_string();
