@@ -155,7 +155,7 @@ fn reference_cli() -> Option<PathBuf> {
 }
 
 /// `@playwright/mcp` over stdio: navigate + evaluate `document.body.innerText`.
-fn playwright(cli: &PathBuf, url: &str, extra: &[&str]) -> Result<Vec<f64>, String> {
+fn playwright(cli: &std::path::Path, url: &str, extra: &[&str]) -> Result<Vec<f64>, String> {
     let home = std::env::temp_dir().join(format!("vana-pw-bench-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
     let mut args = vec![
