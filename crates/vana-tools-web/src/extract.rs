@@ -72,7 +72,7 @@ pub fn readable(html: &str, url: Option<&str>) -> Readable {
             Readable {
                 title: doc.select("title").text().trim().to_string(),
                 canonical,
-                html: if body.exists() { body.html().to_string() } else { doc.html().to_string() },
+                html: if !body.is_empty() { body.html().to_string() } else { doc.html().to_string() },
                 ..Default::default()
             }
         }
