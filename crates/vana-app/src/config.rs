@@ -29,6 +29,12 @@ pub struct Config {
     pub sql: vana_tools_data::sql::SqlConfig,
     /// The semantic router in front of the orchestrator.
     pub router: RouterConfig,
+    /// Outbound policy, fetch and search settings of the network tools.
+    #[cfg(feature = "web")]
+    pub web: vana_tools_web::WebConfig,
+    /// The headless browser.
+    #[cfg(feature = "browser")]
+    pub browser: vana_tools_browser::BrowserConfig,
 }
 
 /// When the semantic router decides which specialist gets a task (`[router]`).
@@ -231,11 +237,20 @@ pub struct AgentsConfig {
     pub dir: String,
     /// The agent that receives tasks when none is named.
     pub root: String,
+    /// When a specialist answers a task handed to it, give the agent that handed it over
+    /// another turn to recap the answer. Off (as in Google ADK): the specialist's answer is the
+    /// reply; its parent runs again only when the specialist transfers back. Either way the
+    /// next message starts at the root agent.
+    pub return_to_parent: bool,
 }
 
 impl Default for AgentsConfig {
     fn default() -> Self {
-        AgentsConfig { dir: config_dir().join("agents").display().to_string(), root: "vana".into() }
+        AgentsConfig {
+            dir: config_dir().join("agents").display().to_string(),
+            root: "vana".into(),
+            return_to_parent: false,
+        }
     }
 }
 
@@ -358,6 +373,7 @@ impl Config {
             tool_timeout: std::time::Duration::from_secs(self.limits.tool_timeout_secs),
             token_budget: (self.limits.token_budget > 0).then_some(self.limits.token_budget),
             max_history_events: self.limits.max_history_events,
+            return_to_parent: self.agents.return_to_parent,
             ..Default::default()
         }
     }

@@ -32,17 +32,38 @@ pub fn all(config: &Config, sandbox: &Arc<vana_tools_code::Sandbox>) -> Vec<Arc<
         Arc::new(vana_tools_code::CodeSuite::new(sandbox.clone())),
         Arc::new(vana_tools_data::DataSuite(files.clone())),
         Arc::new(vana_tools_data::AnalyticsSuite(files.clone())),
-        Arc::new(vana_tools_data::SqlSuite { config: config.sql.clone(), files }),
+        Arc::new(vana_tools_data::SqlSuite { config: config.sql.clone(), files: files.clone() }),
     ];
     #[cfg(feature = "web")]
-    suites.push(Arc::new(vana_tools_web::WebSuite));
+    suites.push(Arc::new(vana_tools_web::WebSuite::new(
+        config.web.clone(),
+        files.clone(),
+        crate::config::data_dir(),
+    )));
     #[cfg(feature = "browser")]
-    suites.push(Arc::new(vana_tools_browser::BrowserSuite));
+    suites.push(Arc::new(vana_tools_browser::BrowserSuite::new(
+        config.browser.clone(),
+        browser_policy(config),
+        files.clone(),
+    )));
     #[cfg(feature = "nlp")]
     suites.push(Arc::new(vana_tools_nlp::NlpSuite));
     #[cfg(feature = "ops")]
     suites.push(Arc::new(vana_tools_ops::OpsSuite));
     suites
+}
+
+/// The browser follows `[web]`'s outbound policy (the default policy when the web suite is
+/// not built).
+#[cfg(feature = "browser")]
+fn browser_policy(config: &Config) -> vana_net::OutboundPolicy {
+    #[cfg(feature = "web")]
+    return config.web.outbound();
+    #[cfg(not(feature = "web"))]
+    {
+        let _ = config;
+        vana_net::OutboundPolicy::default()
+    }
 }
 
 /// Registers every suite's tools.

@@ -40,6 +40,7 @@ const PLACES: &[(&str, Layer)] = &[
     ("vana-local", Layer::Part),
     ("vana-mcp", Layer::Part),
     ("vana-models", Layer::Part),
+    ("vana-net", Layer::Part),
     ("vana-router", Layer::Part),
     ("vana-sandbox", Layer::Part),
     ("vana-scripted", Layer::Part),
