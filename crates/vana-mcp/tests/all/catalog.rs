@@ -100,8 +100,7 @@ fn from_catalog(name: &str, vars: &[(&str, String)], data: &std::path::Path) -> 
         cfg.env.insert(r, v);
     }
     assert!(missing.is_empty(), "{name}: unset {missing:?}");
-    let mut c = McpConfig::default();
-    c.servers = BTreeMap::from([(name.to_string(), cfg)]);
+    let c = McpConfig { servers: BTreeMap::from([(name.to_string(), cfg)]), ..Default::default() };
     let m = McpManager::new(c, mcp_home(), None);
     m.set_auto_install(false);
     let s = m.server(name).unwrap().clone();
