@@ -32,13 +32,20 @@ export class Transcript {
     this.handovers = new Set(); // invocation|author|target of delegations already shown
   }
 
-  /** Shows the user's message right away (the server's echo is matched to it later). */
+  /** Shows the user's message right away. It stays dimmed until the server answers: ADK's
+   * /run_sse does not echo the user's own event, so the run's first event (or a reload that
+   * replays the stored user event) marks it delivered. */
   addLocalUser(text) {
     const item = this.userBubble(text, Date.now() / 1000);
     item.classList.add('pending');
     this.pendingUser.push({ item, text });
     this.changed();
     return item;
+  }
+
+  /** The server started answering: the messages sent so far were received. */
+  delivered() {
+    for (const p of this.pendingUser.splice(0)) p.item.classList.remove('pending');
   }
 
   /** Shows an error that did not come as an event (HTTP failure, dropped stream). */
@@ -65,6 +72,7 @@ export class Transcript {
       this.addError(typeof ev.error === 'string' ? ev.error : pretty(ev.error));
       return;
     }
+    if (ev.author && ev.author !== 'user') this.delivered();
     if (ev.partial) {
       this.partial(ev);
       return;

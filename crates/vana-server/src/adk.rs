@@ -834,8 +834,14 @@ pub async fn artifact_save(
         ));
     };
     let mime = blob.mime_type.clone();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(blob.data.as_bytes())
+    // Lenient as clients are: padding optional, stray low bits in the last symbol ignored.
+    let lenient = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let bytes = base64::Engine::decode(&lenient, blob.data.as_bytes())
         .map_err(|e| ApiError::bad_request(format!("artifact.inlineData.data is not base64: {e}")))?;
     let scope = ArtifactScope { app: &app, user: &user, session: &id };
     let store = &state.app.stores.artifacts;

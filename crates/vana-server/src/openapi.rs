@@ -168,12 +168,12 @@ fn operations(auth: bool, metrics_public: bool) -> Vec<Op> {
                  "version": {"type": "string"}, "language": {"type": "string"}, "language_version": {"type": "string"}}})))], errors: &[] },
         Op { method: "get", path: "/config/telemetry", id: "telemetry", tag: "adk", summary: "Usage telemetry consent: always false (VANA collects none)", access: Access::Key, body: Body::None, params: vec![],
              ok: vec![("200", json_response("Consent", json!({"type": "object", "required": ["telemetry"], "properties": {"telemetry": {"const": false}}})))], errors: &[] },
+        Op { method: "post", path: "/config/telemetry", id: "setTelemetry", tag: "adk", summary: "ADK's UI sets its telemetry consent: accepted, and the answer stays false (VANA collects none)", access: Access::Key, body: Body::Json("TelemetryConsent"), params: vec![],
+             ok: vec![("200", json_response("Consent", json!({"type": "object", "required": ["telemetry"], "properties": {"telemetry": {"const": false}}})))], errors: &[] },
         Op { method: "get", path: "/apps/{app}/app-info", id: "appInfo", tag: "adk", summary: "ADK's AppInfo of an agent (its tree)", access: Access::Key, body: Body::None, params: vec![],
              ok: vec![("200", json_response("The app", schema_ref("AppInfo")))], errors: &[404] },
         Op { method: "patch", path: "/apps/{app}/users/{user}/sessions/{session}", id: "updateSession", tag: "adk", summary: "Change a session's state without running the agent", access: Access::Key, body: Body::Json("UpdateSession"), params: vec![],
              ok: vec![("200", session())], errors: &[404, 409, 503] },
-        Op { method: "patch", path: "/apps/{app}/users/{user}/memory", id: "patchMemory", tag: "adk", summary: "ADK's add-session-to-memory: VANA has no memory service (400 says so; 404 for an unknown session)", access: Access::Key, body: Body::Json("UpdateMemory"), params: vec![],
-             ok: vec![], errors: &[404, 503] },
         Op { method: "post", path: "/apps/{app}/users/{user}/sessions/{session}/artifacts", id: "saveArtifact", tag: "artifacts", summary: "Save a new version of an artifact", access: Access::Key, body: Body::Json("SaveArtifact"), params: vec![],
              ok: vec![("200", json_response("The new version", schema_ref("ArtifactVersion")))], errors: &[404, 503] },
         Op { method: "get", path: "/apps/{app}/users/{user}/sessions/{session}/artifacts/{name}/versions/metadata", id: "listArtifactVersionsMetadata", tag: "artifacts", summary: "ADK's metadata of every version", access: Access::Key, body: Body::None, params: vec![],
@@ -287,15 +287,15 @@ fn schemas(auth: bool) -> Value {
             json!({"type": "object", "required": ["stateDelta"], "properties": {"stateDelta": {"type": "object", "description": "State changes (ADK's client sends state_delta, also accepted)"}}}),
         ),
         (
-            "UpdateMemory",
-            json!({"type": "object", "required": ["sessionId"], "properties": {"sessionId": {"type": "string"}}}),
+            "TelemetryConsent",
+            json!({"type": "object", "required": ["telemetry"], "properties": {"telemetry": {"type": "boolean"}}}),
         ),
         (
             "SaveArtifact",
             json!({"type": "object", "required": ["filename", "artifact"], "properties": {
             "filename": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^/\\\\\\x00]+$", "not": {"enum": [".", ".."]}},
             "artifact": {"type": "object", "required": ["inlineData"], "properties": {"inlineData": {"type": "object", "required": ["mimeType", "data"], "properties": {
-                "mimeType": {"type": "string"}, "data": {"type": "string", "contentEncoding": "base64", "pattern": "^[A-Za-z0-9+/]*={0,2}$"}}}}},
+                "mimeType": {"type": "string"}, "data": {"type": "string", "contentEncoding": "base64", "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$"}}}}},
             "customMetadata": {"type": ["object", "null"]}}}),
         ),
         (
