@@ -96,7 +96,8 @@ async fn browser_automation_fills_and_submits_a_form_and_takes_a_screenshot() {
     let app = App::open(config).await.unwrap();
     app.models.register(model.name(), Arc::new(model.clone()));
     let runner = app.runner(Some("browser_automation")).unwrap();
-    let session = app.store.create_session("browser_automation", "u", None, Default::default()).await.unwrap();
+    let session =
+        app.store.create_session("browser_automation", "u", None, Default::default()).await.unwrap();
     let mut inv = runner
         .run("u", &session.id, Content::user_text("order 2 gift-wrapped for Ada"), false)
         .await

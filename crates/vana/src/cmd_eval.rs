@@ -65,7 +65,8 @@ pub async fn run(app: App, command: &EvalCommand) -> Result<i32> {
     match command {
         EvalCommand::Adk { file, agent, cases, metrics, out } => {
             let (result, report) =
-                vana_app::adk_eval::run_file(&app, file, agent.as_deref(), cases, metrics, out.as_deref()).await?;
+                vana_app::adk_eval::run_file(&app, file, agent.as_deref(), cases, metrics, out.as_deref())
+                    .await?;
             print!("{report}");
             Ok(if vana_app::adk_eval::all_passed(&result) { 0 } else { 1 })
         }

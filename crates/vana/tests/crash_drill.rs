@@ -59,11 +59,18 @@ impl Client {
     }
 
     async fn stored(&self, app: &str, id: &str) -> Value {
-        let r = self.req(reqwest::Method::GET, &format!("/apps/{app}/users/drill/sessions/{id}")).send().await.unwrap();
+        let r = self
+            .req(reqwest::Method::GET, &format!("/apps/{app}/users/drill/sessions/{id}"))
+            .send()
+            .await
+            .unwrap();
         let st = r.status().as_u16();
         // The session is ADK's Session; VANA's version counter comes as a header.
-        let version: Option<u64> =
-            r.headers().get("x-vana-session-version").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+        let version: Option<u64> = r
+            .headers()
+            .get("x-vana-session-version")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         let mut v: Value = r.json().await.unwrap_or(Value::Null);
         assert_eq!(st, 200, "session {id} reopens after the crash: {v}");
         v["version"] = json!(version.expect("x-vana-session-version"));
