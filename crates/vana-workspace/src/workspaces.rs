@@ -29,8 +29,11 @@ pub(crate) struct Inner {
     root: PathBuf,
     pub(crate) owner: Owner,
     ready: OnceLock<std::result::Result<(), std::io::ErrorKind>>,
-    scratch: AtomicU64,
 }
+
+/// Numbers throw-away workspaces: one counter per process, since several `Workspaces` of one
+/// process may share a root (two apps over the same data dir).
+static SCRATCH_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl Inner {
     /// Creates the root (0711) and the lock folder once, and removes the throw-away
@@ -97,7 +100,6 @@ impl Workspaces {
             root: root.into(),
             owner: Owner { uid, gid },
             ready: OnceLock::new(),
-            scratch: AtomicU64::new(0),
         };
         Workspaces { inner: Arc::new(inner) }
     }
@@ -187,7 +189,7 @@ impl Workspaces {
     /// A throw-away workspace for a run that belongs to no session, removed when dropped.
     pub fn scratch(&self) -> Result<Scratch> {
         let id =
-            format!("{SCRATCH}{}-{}", std::process::id(), self.inner.scratch.fetch_add(1, Ordering::Relaxed));
+            format!("{SCRATCH}{}-{}", std::process::id(), SCRATCH_SEQ.fetch_add(1, Ordering::Relaxed));
         let root = self.inner.root_fd()?;
         let name = c_name(&id);
         fsat::mkdirat(root.as_fd(), &name, 0o700).map_err(|e| self.io("create", &id, e))?;
