@@ -158,6 +158,15 @@ impl EvalFiles {
         Ok(self.root.join(app))
     }
 
+    fn results_dir(&self, app: &str) -> Result<PathBuf, EvalError> {
+        Ok(self.app_dir(app)?.join("results"))
+    }
+
+    fn result_path(&self, app: &str, id: &str) -> Result<PathBuf, EvalError> {
+        check_id("eval result id", id)?;
+        Ok(self.results_dir(app)?.join(format!("{id}.evalset_result.json")))
+    }
+
     fn set_path(&self, app: &str, set: &str) -> Result<PathBuf, EvalError> {
         check_id("eval set id", set)?;
         Ok(self.app_dir(app)?.join(format!("{set}.evalset.json")))
@@ -278,20 +287,18 @@ impl EvalFiles {
     /// Keeps a result; returns its id.
     pub fn save_result(&self, app: &str, result: &Value) -> Result<String, EvalError> {
         let id = result["eval_set_result_id"].as_str().unwrap_or_default().to_string();
-        check_id("eval result id", &id)?;
-        Self::write(&self.app_dir(app)?.join("results").join(format!("{id}.evalset_result.json")), result)?;
+        Self::write(&self.result_path(app, &id)?, result)?;
         Ok(id)
     }
 
     /// Ids of an app's results, sorted.
     pub fn list_results(&self, app: &str) -> Result<Vec<String>, EvalError> {
-        Ok(Self::list(&self.app_dir(app)?.join("results"), ".evalset_result.json"))
+        Ok(Self::list(&self.results_dir(app)?, ".evalset_result.json"))
     }
 
     /// One result.
     pub fn get_result(&self, app: &str, id: &str) -> Result<Value, EvalError> {
-        check_id("eval result id", id)?;
-        let path = self.app_dir(app)?.join("results").join(format!("{id}.evalset_result.json"));
+        let path = self.result_path(app, id)?;
         let text = std::fs::read_to_string(&path)
             .map_err(|_| EvalError::NotFound(format!("eval result `{id}` not found")))?;
         serde_json::from_str(&text).map_err(|e| EvalError::Invalid(format!("eval result {id}: {e}")))
