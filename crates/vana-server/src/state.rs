@@ -58,7 +58,7 @@ impl McpStatusSource for AppMcpStatus {
             .into_iter()
             .filter(|s| s.state != "disabled")
             .map(|s| {
-                let is_down = s.state == "down" || s.state == "unavailable";
+                let is_down = s.state == "down";
                 let down_secs = if is_down {
                     down.entry(s.name.clone()).or_insert_with(Instant::now).elapsed().as_secs_f64()
                 } else {
