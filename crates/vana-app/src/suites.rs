@@ -47,7 +47,7 @@ pub fn all(config: &Config, sandbox: &Arc<vana_tools_code::Sandbox>) -> Vec<Arc<
         files.clone(),
     )));
     #[cfg(feature = "nlp")]
-    suites.push(Arc::new(vana_tools_nlp::NlpSuite));
+    suites.push(Arc::new(vana_tools_nlp::NlpSuite::new(files.clone(), crate::config::data_dir())));
     #[cfg(feature = "ops")]
     suites.push(Arc::new(vana_tools_ops::OpsSuite));
     suites

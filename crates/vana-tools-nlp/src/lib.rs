@@ -1,22 +1,41 @@
-//! The suite crate for NLP (sentiment, entities, keywords, language detection, summaries): one crate per group of
-//! dependencies. It has no tools yet; agents that declare them are marked unavailable and never
-//! handed a task until it does.
+//! The NLP suite (the `nlp` agent's tools): sentiment with a port of VADER, language detection,
+//! keywords, extractive summaries and readability statistics in-process; named entities from
+//! spaCy's `en_core_web_sm` through a supervised worker; zero-shot classification with the
+//! all-MiniLM-L6-v2 embedder `vana-router` ships. Every tool measures what it reports or
+//! returns a clear error saying why it could not; session files are reached only through the
+//! toolkit's `SessionFiles`.
+
+pub mod input;
+pub mod sentiment;
+pub mod vader;
 
 use std::sync::Arc;
 use vana_core::Tool;
-use vana_toolkit::ToolSuite;
+use vana_toolkit::{typed, SessionFiles, ToolSuite};
 
-/// The suite (no tools yet).
-pub struct NlpSuite;
+/// The suite.
+pub struct NlpSuite {
+    files: SessionFiles,
+    /// VANA's data dir: the managed spaCy environment lives under it.
+    #[allow(dead_code)]
+    data_dir: std::path::PathBuf,
+}
+
+impl NlpSuite {
+    /// The NLP tools over the session workspaces and VANA's data dir.
+    pub fn new(files: SessionFiles, data_dir: std::path::PathBuf) -> Self {
+        NlpSuite { files, data_dir }
+    }
+}
 
 impl ToolSuite for NlpSuite {
     fn name(&self) -> &'static str {
         "nlp"
     }
     fn description(&self) -> &'static str {
-        "sentiment, entities, keywords, language detection, summaries (not built yet)"
+        "sentiment (VADER), entities (spaCy), keywords, language, extractive summaries, readability, zero-shot labels"
     }
     fn tools(&self) -> Vec<Arc<dyn Tool>> {
-        Vec::new()
+        vec![typed(sentiment::AnalyzeSentiment::new(self.files.clone()))]
     }
 }
