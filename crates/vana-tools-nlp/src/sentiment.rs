@@ -107,7 +107,8 @@ pub fn analyze(texts: &[String]) -> Value {
         "items": scores.iter().zip(texts).take(MAX_LISTED).enumerate().map(|(i, (s, t))| item(i, t, s)).collect::<Vec<_>>(),
     });
     if n > MAX_LISTED {
-        out["items_note"] = json!(format!("the first {MAX_LISTED} of {n} items are listed; the aggregate covers all"));
+        out["items_note"] =
+            json!(format!("the first {MAX_LISTED} of {n} items are listed; the aggregate covers all"));
     }
     out
 }
@@ -164,7 +165,9 @@ impl TypedTool for AnalyzeSentiment {
             } else {
                 let src = args.source.unwrap_or_default();
                 let column = args.column.as_deref().ok_or_else(|| {
-                    ToolError::InvalidArgs("`column` is required with `source`: the column that holds the texts".into())
+                    ToolError::InvalidArgs(
+                        "`column` is required with `source`: the column that holds the texts".into(),
+                    )
                 })?;
                 column_texts(&files, &ctx, &src, column)?
             };

@@ -53,7 +53,8 @@ async fn scores_equal_the_reference_vader_on_600_varied_sentences() {
     }
     assert!(differ.is_empty(), "{} of {} differ:\n{}", differ.len(), texts.len(), differ.join("\n"));
     // The set is varied: both signs and neutral occur, and many use "but", caps, emoji.
-    let compounds: Vec<f64> = reference.as_array().unwrap().iter().map(|s| s["compound"].as_f64().unwrap()).collect();
+    let compounds: Vec<f64> =
+        reference.as_array().unwrap().iter().map(|s| s["compound"].as_f64().unwrap()).collect();
     assert!(compounds.iter().filter(|c| **c > 0.05).count() > 100);
     assert!(compounds.iter().filter(|c| **c < -0.05).count() > 100);
     assert!(texts.iter().filter(|t| t.to_lowercase().contains(" but ")).count() > 100);

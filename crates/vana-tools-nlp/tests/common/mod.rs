@@ -35,8 +35,11 @@ impl Env {
 
     /// Writes a file into a session's workspace through the workspace API.
     pub fn put(&self, session: &str, name: &str, bytes: &[u8]) {
-        let workspaces =
-            vana_toolkit::vana_workspace::Workspaces::new(self.dir.join("workspaces"), SANDBOX_UID, SANDBOX_UID);
+        let workspaces = vana_toolkit::vana_workspace::Workspaces::new(
+            self.dir.join("workspaces"),
+            SANDBOX_UID,
+            SANDBOX_UID,
+        );
         workspaces.ensure(session).unwrap().write(name, bytes).unwrap();
     }
 
@@ -123,14 +126,137 @@ impl Rng {
 /// caps), "but", "least", "no", idioms, emoji, emoticons and !/? emphasis.
 pub fn sentiment_sentences(seed: u64, n: usize) -> Vec<String> {
     let mut r = Rng(seed);
-    let subjects = ["The movie", "This phone", "Our hotel", "The service", "VADER", "Her new album", "The plot", "It", "The food", "My day"];
-    let verbs = ["is", "was", "seems", "looks", "felt", "has been", "isn't", "wasn't", "is not", "was never", "is never so", "hasn't been"];
-    let boosters = ["very", "extremely", "really", "kind of", "sort of", "barely", "slightly", "totally", "incredibly", "so", "hardly", "quite", "most", "less", "just enough", "VERY", "EXTREMELY", "fucking", "friggin"];
-    let words = ["good", "great", "bad", "terrible", "awesome", "horrible", "amazing", "boring", "lovely", "awful", "fine", "nice", "sad", "happy", "ugly", "brilliant", "annoying", "funny", "GOOD", "BAD", "GREAT", "compelling", "uncompelling", "excellent", "disappointing", "okay", "sux", "the shit", "the bomb", "bad ass", "badass"];
-    let tails = ["", "", "", " lol", " :)", " :(", " :D", " 😁", " 💘", " 😡", " 😢", " 👍", " 😂😂", " haha", " smh", " ;)", " <3", " :-("];
+    let subjects = [
+        "The movie",
+        "This phone",
+        "Our hotel",
+        "The service",
+        "VADER",
+        "Her new album",
+        "The plot",
+        "It",
+        "The food",
+        "My day",
+    ];
+    let verbs = [
+        "is",
+        "was",
+        "seems",
+        "looks",
+        "felt",
+        "has been",
+        "isn't",
+        "wasn't",
+        "is not",
+        "was never",
+        "is never so",
+        "hasn't been",
+    ];
+    let boosters = [
+        "very",
+        "extremely",
+        "really",
+        "kind of",
+        "sort of",
+        "barely",
+        "slightly",
+        "totally",
+        "incredibly",
+        "so",
+        "hardly",
+        "quite",
+        "most",
+        "less",
+        "just enough",
+        "VERY",
+        "EXTREMELY",
+        "fucking",
+        "friggin",
+    ];
+    let words = [
+        "good",
+        "great",
+        "bad",
+        "terrible",
+        "awesome",
+        "horrible",
+        "amazing",
+        "boring",
+        "lovely",
+        "awful",
+        "fine",
+        "nice",
+        "sad",
+        "happy",
+        "ugly",
+        "brilliant",
+        "annoying",
+        "funny",
+        "GOOD",
+        "BAD",
+        "GREAT",
+        "compelling",
+        "uncompelling",
+        "excellent",
+        "disappointing",
+        "okay",
+        "sux",
+        "the shit",
+        "the bomb",
+        "bad ass",
+        "badass",
+    ];
+    let tails = [
+        "",
+        "",
+        "",
+        " lol",
+        " :)",
+        " :(",
+        " :D",
+        " 😁",
+        " 💘",
+        " 😡",
+        " 😢",
+        " 👍",
+        " 😂😂",
+        " haha",
+        " smh",
+        " ;)",
+        " <3",
+        " :-(",
+    ];
     let puncts = [".", ".", "!", "!!", "!!!", "!!!!!", "?", "??", "???", "?!?!", "", "..."];
-    let clauses = ["", "", "", " but the ending was weak", " but I loved the cast", " but it is not great", " BUT the staff were rude", " and the price was fair", " but at least it is cheap", " yet nobody cared", ", but the least interesting part was the music", " but without a doubt an excellent idea"];
-    let openers = ["", "", "", "Honestly, ", "Yeah right, ", "No ", "Without a doubt, ", "At least ", "Not ", "Never so ", "I think ", "Sadly, ", "Kind of ", "OMG "];
+    let clauses = [
+        "",
+        "",
+        "",
+        " but the ending was weak",
+        " but I loved the cast",
+        " but it is not great",
+        " BUT the staff were rude",
+        " and the price was fair",
+        " but at least it is cheap",
+        " yet nobody cared",
+        ", but the least interesting part was the music",
+        " but without a doubt an excellent idea",
+    ];
+    let openers = [
+        "",
+        "",
+        "",
+        "Honestly, ",
+        "Yeah right, ",
+        "No ",
+        "Without a doubt, ",
+        "At least ",
+        "Not ",
+        "Never so ",
+        "I think ",
+        "Sadly, ",
+        "Kind of ",
+        "OMG ",
+    ];
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let mut s = String::new();
