@@ -6,6 +6,7 @@
 //! toolkit's `SessionFiles`.
 
 pub mod analysis;
+pub mod classify;
 pub mod entities;
 pub mod input;
 pub mod sentiment;
@@ -21,6 +22,7 @@ use vana_toolkit::{typed, MissingPart, SessionFiles, SuiteStatus, ToolSuite};
 pub struct NlpSuite {
     files: SessionFiles,
     spacy: Arc<spacy::Spacy>,
+    embedder: classify::SharedEmbedder,
 }
 
 impl NlpSuite {
@@ -31,7 +33,11 @@ impl NlpSuite {
 
     /// The NLP tools with the spaCy worker's Python set explicitly.
     pub fn with_spacy(files: SessionFiles, spacy: spacy::SpacyConfig) -> Self {
-        NlpSuite { files, spacy: Arc::new(spacy::Spacy::new(spacy)) }
+        NlpSuite {
+            files,
+            spacy: Arc::new(spacy::Spacy::new(spacy)),
+            embedder: classify::SharedEmbedder::new(vana_assets::default_models_dir()),
+        }
     }
 
     /// The supervised spaCy worker (shared by every `extract_entities` call).
@@ -72,6 +78,7 @@ impl ToolSuite for NlpSuite {
             typed(analysis::SummarizeText::new(f.clone())),
             typed(analysis::TextStatistics::new(f.clone())),
             typed(entities::ExtractEntities::new(f.clone(), self.spacy.clone())),
+            typed(classify::ClassifyText::new(f.clone(), self.embedder.clone())),
         ]
     }
 }
