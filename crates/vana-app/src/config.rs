@@ -29,6 +29,8 @@ pub struct Config {
     pub sql: vana_tools_data::sql::SqlConfig,
     /// The semantic router in front of the orchestrator.
     pub router: RouterConfig,
+    /// Export of the server's traces over OTLP/HTTP (`[telemetry]`; off unless configured).
+    pub telemetry: TelemetryConfig,
     /// Outbound policy, fetch and search settings of the network tools.
     #[cfg(feature = "web")]
     pub web: vana_tools_web::WebConfig,
@@ -50,6 +52,21 @@ pub enum RouterMode {
     Shadow,
     /// No router.
     Off,
+}
+
+/// Trace export (`[telemetry]`). VANA sends nothing anywhere unless `otlp_endpoint` is set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// Base URL of an OpenTelemetry collector's OTLP/HTTP receiver (`http://127.0.0.1:4318`):
+    /// each invocation's spans are POSTed as JSON to `{otlp_endpoint}/v1/traces`. Empty (the
+    /// default): nothing is exported.
+    pub otlp_endpoint: String,
+    /// `service.name` of the exported resource (empty: `vana`).
+    pub service_name: String,
+    /// Also export message contents (model responses, tool arguments and results); off by
+    /// default, as OpenTelemetry's GenAI conventions make content capture opt-in.
+    pub capture_content: bool,
 }
 
 /// Semantic router settings.

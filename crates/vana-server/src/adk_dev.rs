@@ -428,6 +428,18 @@ async fn run(
     let user = p.user_or("eval_user");
     let result = adk_eval::run_set(&runner, state.app.store.as_ref(), app, &user, &v, &ids, &metrics).await?;
     state.evals.save_result(app, &result)?;
+    // ADK's UI opens a result's session and its traces by session and event id only: record
+    // whose they are, as for the sessions run through /run.
+    for case in result["eval_case_results"].as_array().into_iter().flatten() {
+        let Some(session) = case["session_id"].as_str() else { continue };
+        state.saw_session(session, app, &user);
+        if let Some(s) = session_events(state, app, &user, session).await? {
+            let mut seen = state.seen.lock().unwrap_or_else(|e| e.into_inner());
+            for e in &s.events {
+                seen.event(&e.id, session);
+            }
+        }
+    }
     Ok(result["eval_case_results"]
         .as_array()
         .cloned()

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod observe;
 pub mod openai;
 pub mod openapi;
+pub mod otlp;
 pub mod state;
 pub mod timeparse;
 pub mod traces;
@@ -45,6 +46,9 @@ pub enum ServerError {
     /// `--no-auth` on an address other machines can reach.
     #[error("refusing to run without authentication on {0}: bind a loopback address (127.0.0.1 or ::1) or drop --no-auth and use API keys (`vana keys create NAME`)")]
     NoAuthOnPublicBind(std::net::SocketAddr),
+    /// `[telemetry] otlp_endpoint` is not a collector URL.
+    #[error("{0}")]
+    Telemetry(String),
     /// Listening or serving failed.
     #[error("server I/O error: {0}")]
     Io(#[from] std::io::Error),
@@ -155,6 +159,7 @@ pub async fn serve_with_shutdown(
     if options.no_auth && !addr.ip().is_loopback() {
         return Err(ServerError::NoAuthOnPublicBind(addr));
     }
+    otlp::traces_url(&app.config.telemetry.otlp_endpoint).map_err(ServerError::Telemetry)?;
     let state = AppState::new(app, options);
     let ticker = {
         let state = state.clone();
@@ -170,6 +175,9 @@ pub async fn serve_with_shutdown(
     let result = axum::serve(listener, router(state.clone())).with_graceful_shutdown(shutdown).await;
     ticker.abort();
     state.audit.flush().await;
+    if let Some(x) = &state.otlp {
+        x.flush(Duration::from_secs(5)).await;
+    }
     Ok(result?)
 }
 

@@ -1,7 +1,8 @@
 //! Watching an invocation's events on their way to the client: metrics (tokens, model and
 //! tool time, tool calls, sandbox executions), audit records (tool calls, MCP calls, sandbox
 //! findings), artifacts (inline data with a display name) and sandbox-finding alerts.
-//! A task drains each invocation, so all of this happens even when the client goes away.
+//! A task drains each invocation, so all of this happens even when the client goes away; when
+//! it ends, its spans go to the OTLP exporter if one is configured ([`crate::otlp`]).
 
 use crate::audit_log::{truncate, truncate_value};
 use crate::state::Shared;
@@ -34,11 +35,16 @@ pub fn drive(state: Shared, info: RunInfo, mut inv: Invocation) -> mpsc::Receive
     tokio::spawn(async move {
         let mut client = Some(tx);
         let mut error_event = false;
+        // The invocation's events, kept only to derive the spans an OTLP exporter sends.
+        let mut traced: Option<Vec<Event>> = state.otlp.as_ref().map(|_| Vec::new());
         while let Some(e) = inv.next().await {
             if !e.is_partial() {
                 state.seen.lock().unwrap_or_else(|p| p.into_inner()).event(&e.id, &info.session);
                 error_event |= e.is_error();
                 observe(&state, &info, &e).await;
+                if let Some(t) = &mut traced {
+                    t.push(e.clone());
+                }
             }
             if let Some(tx) = &client {
                 if tx.send(e).await.is_err() {
@@ -53,6 +59,9 @@ pub fn drive(state: Shared, info: RunInfo, mut inv: Invocation) -> mpsc::Receive
             _ => "ended",
         };
         state.metrics.invocation(&info.agent, outcome, error_event);
+        if let (Some(x), Some(events)) = (&state.otlp, traced) {
+            x.export(crate::traces::session_spans(&info.session, &events));
+        }
     });
     rx
 }

@@ -92,6 +92,8 @@ pub struct ServerOptions {
     /// The address the server listens on (set by [`crate::serve_with_shutdown`]): its IP is an
     /// allowed `Host` besides loopback names and `server.allowed_hosts`.
     pub bind: Option<std::net::SocketAddr>,
+    /// Where ADK eval sets and results are kept (default `<data dir>/adk_evals`).
+    pub evals_dir: Option<std::path::PathBuf>,
 }
 
 /// A token bucket per key.
@@ -126,6 +128,8 @@ pub struct AppState {
     pub seen: Mutex<Seen>,
     /// ADK eval sets and results (`<data dir>/adk_evals`).
     pub evals: vana_app::adk_eval::EvalFiles,
+    /// The OTLP/HTTP trace exporter, when `[telemetry] otlp_endpoint` is set.
+    pub otlp: Option<crate::otlp::Exporter>,
 }
 
 /// Sessions and events seen by this process.
@@ -169,11 +173,19 @@ impl AppState {
         let keys = KeyVerifier::new(app.stores.keys.clone());
         let server = &app.config.server;
         let guard = Guard::new(&server.allowed_hosts, &server.allowed_origins, options.bind.map(|a| a.ip()));
+        let otlp = crate::otlp::Exporter::start(&app.config.telemetry).unwrap_or_else(|e| {
+            tracing::error!("traces are not exported: {e}");
+            None
+        });
         let app = Arc::new(app);
         if options.mcp_status.is_none() {
             options.mcp_status =
                 Some(Arc::new(AppMcpStatus { app: app.clone(), down_since: Mutex::default() }));
         }
+        let evals = match &options.evals_dir {
+            Some(dir) => vana_app::adk_eval::EvalFiles::new(dir),
+            None => vana_app::adk_eval::EvalFiles::default_dir(),
+        };
         Arc::new(AppState {
             keys,
             app,
@@ -186,7 +198,8 @@ impl AppState {
             audit,
             alerts,
             seen: Mutex::default(),
-            evals: vana_app::adk_eval::EvalFiles::default_dir(),
+            evals,
+            otlp,
         })
     }
 

@@ -160,3 +160,74 @@ async fn run_sse_streams_no_user_echo_and_dev_routes_answer() {
     assert_eq!(r.status(), 501);
     assert!(r.text().await.unwrap().contains("agents dir"));
 }
+
+/// ADK's UI's eval flow without auth (as in front of `adk web`): a set, the session added as a
+/// case, a run with the UI's metrics, and the run's session with its traces, which the UI opens
+/// by session and event id only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eval_set_from_a_session_runs_and_its_sessions_traces_open() {
+    let s = start(Opts { no_auth: true, ..Default::default() }).await;
+    let post = |path: &str, body: Value| {
+        let r = s.http.post(format!("{}{path}", s.base)).json(&body).send();
+        async move {
+            let r = r.await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let get = |path: &str| {
+        let r = s.http.get(format!("{}{path}", s.base)).send();
+        async move {
+            let r = r.await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (_, session) = post("/apps/helper/users/user/sessions", json!({})).await;
+    let id = session["id"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        s.model.push(ScriptedTurn::call("make_chart", json!({"title": "q3"})).with_usage(10, 2));
+        s.model.push(ScriptedTurn::text("Done: the chart is saved.").with_usage(20, 6));
+    }
+    let mut body = common::Server::run_body("helper", &id, "chart it", false);
+    body["userId"] = json!("user");
+    assert_eq!(post("/run", body).await.0, 200);
+
+    let (st, v) = post("/dev/apps/helper/eval-sets", json!({"evalSet": {"evalSetId": "ui_set"}})).await;
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = post(
+        "/dev/apps/helper/eval_sets/ui_set/add_session",
+        json!({"evalId": "chart_case", "sessionId": id, "userId": "user"}),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    let (_, cases) = get("/dev/apps/helper/eval_sets/ui_set/evals").await;
+    assert_eq!(cases, json!(["chart_case"]));
+    let metrics = json!([{"metricName": "tool_trajectory_avg_score", "threshold": 1.0},
+                         {"metricName": "response_match_score", "threshold": 0.7}]);
+    let (st, run) =
+        post("/dev/apps/helper/eval-sets/ui_set/run", json!({"evalCaseIds": [], "evalMetrics": metrics}))
+            .await;
+    assert_eq!(st, 200, "{run}");
+    let case = &run["runEvalResults"][0];
+    assert_eq!(case["finalEvalStatus"], 1, "PASSED: {case}");
+    let scores: Vec<f64> = case["overallEvalMetricResults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["score"].as_f64().unwrap())
+        .collect();
+    assert_eq!(scores, [1.0, 1.0]);
+
+    // The run's session, its traces and an event's trace, as the UI opens them.
+    let (eval_session, eval_user) = (case["sessionId"].as_str().unwrap(), case["userId"].as_str().unwrap());
+    let (st, sess) = get(&format!("/apps/helper/users/{eval_user}/sessions/{eval_session}")).await;
+    assert_eq!(st, 200, "{sess}");
+    let (st, spans) = get(&format!("/dev/apps/helper/debug/trace/session/{eval_session}")).await;
+    assert_eq!(st, 200);
+    let names: Vec<&str> = spans.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"call_llm") && names.contains(&"execute_tool make_chart"), "{names:?}");
+    let event = sess["events"].as_array().unwrap().last().unwrap()["id"].as_str().unwrap();
+    let (st, t) = get(&format!("/dev/apps/helper/debug/trace/{event}")).await;
+    assert_eq!(st, 200, "{t}");
+    let (_, results) = get("/dev/apps/helper/eval_results").await;
+    assert_eq!(results.as_array().map(Vec::len), Some(1), "{results}");
+}

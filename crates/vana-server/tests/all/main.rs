@@ -7,4 +7,5 @@ mod adk_clients;
 mod api;
 mod boundaries;
 mod mcp_sessions;
+mod otlp;
 mod python_clients;

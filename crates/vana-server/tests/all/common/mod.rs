@@ -96,6 +96,8 @@ pub struct Opts {
     pub session_ttl_secs: u64,
     /// `[metrics] public`.
     pub metrics_public: bool,
+    /// `[telemetry] otlp_endpoint`.
+    pub otlp_endpoint: String,
 }
 
 impl Default for Opts {
@@ -115,6 +117,7 @@ impl Default for Opts {
             allowed_origins: Vec::new(),
             session_ttl_secs: 3600,
             metrics_public: false,
+            otlp_endpoint: String::new(),
         }
     }
 }
@@ -190,6 +193,7 @@ async fn start_at(dir: PathBuf, opts: Opts, keys: Option<(String, String)>) -> S
     config.server.allowed_origins = opts.allowed_origins.clone();
     config.server.session_ttl_secs = opts.session_ttl_secs;
     config.metrics.public = opts.metrics_public;
+    config.telemetry.otlp_endpoint = opts.otlp_endpoint.clone();
     let mut app = App::open(config).await.expect("open app");
     if let Some(yaml) = opts.mcp_yaml {
         let mut mcp = vana_mcp::McpConfig::default();
@@ -212,7 +216,8 @@ async fn start_at(dir: PathBuf, opts: Opts, keys: Option<(String, String)>) -> S
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    let options = ServerOptions { no_auth: opts.no_auth, ..Default::default() };
+    let options =
+        ServerOptions { no_auth: opts.no_auth, evals_dir: Some(dir.join("adk_evals")), ..Default::default() };
     let task = tokio::spawn(async move {
         vana_server::serve_with_shutdown(app, listener, options, async {
             let _ = stopped.await;
