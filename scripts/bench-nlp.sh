@@ -7,4 +7,4 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup-nlp.sh"
 cd "$root"
-cargo test --release -p vana-tools-nlp --test bench -- --ignored --nocapture --test-threads=1 2>&1 | grep -E "^BENCH|test result|panicked|error"
+cargo test --release -p vana-tools-nlp --test bench -- --ignored --nocapture --test-threads=1 2>&1 | grep -E "BENCH|test result|panicked|error"

@@ -12,7 +12,9 @@
 //! raises what follows by half), "!" and "?" emphasis, and the normalisation
 //! `x / sqrt(x² + 15)`. Reference quirks are kept where they change scores.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 const B_INCR: f64 = 0.293;
@@ -214,11 +216,47 @@ impl Scores {
     }
 }
 
+/// A fast non-cryptographic hasher (FxHash's mixing) for the lexicon tables: their keys are
+/// fixed words, not attacker-chosen sets that could degrade a table.
+#[derive(Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.add(u64::from(v));
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Fx {
+    fn add(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
 /// The analyser: the lexicons, loaded once.
 pub struct Vader {
-    lexicon: HashMap<String, f64>,
-    emojis: HashMap<char, String>,
-    boosters: HashMap<&'static str, f64>,
+    lexicon: FxMap<String, f64>,
+    emojis: FxMap<char, String>,
+    boosters: FxMap<&'static str, f64>,
+    /// Whether any one-character emoji key is ASCII (none is: ASCII text skips the lookup).
+    ascii_emoji: bool,
 }
 
 /// Python's `str.isspace` (Rust's `White_Space` plus the four information separators).
@@ -239,11 +277,19 @@ fn py_isupper(s: &str) -> bool {
 }
 
 fn negated(lower: &str) -> bool {
-    NEGATE.contains(&lower) || lower.contains("n't")
+    static SET: OnceLock<FxMap<&'static str, ()>> = OnceLock::new();
+    SET.get_or_init(|| NEGATE.iter().map(|w| (*w, ())).collect()).contains_key(lower) || lower.contains("n't")
 }
 
 fn py_round(x: f64, digits: usize) -> f64 {
-    // Formatting rounds the exact binary value, as Python's `round` does.
+    let scale = 10f64.powi(digits as i32);
+    let y = x * scale;
+    // Away from a tie the scaled product picks the same integer as exact decimal rounding, and
+    // the quotient is the double nearest that decimal, as Python's `round` returns. Near a tie,
+    // formatting rounds the exact binary value, as Python does.
+    if ((y - y.trunc()).abs() - 0.5).abs() > 1e-6 {
+        return y.round() / scale;
+    }
     format!("{x:.digits$}").parse().unwrap_or(x)
 }
 
@@ -260,7 +306,7 @@ impl Vader {
     }
 
     fn new() -> Vader {
-        let mut lexicon = HashMap::with_capacity(7600);
+        let mut lexicon = FxMap::default();
         for line in include_str!("../data/vader_lexicon.tsv").lines() {
             let mut f = line.trim().split('\t');
             if let (Some(w), Some(m)) = (f.next(), f.next()) {
@@ -269,7 +315,7 @@ impl Vader {
                 }
             }
         }
-        let mut emojis = HashMap::with_capacity(3600);
+        let mut emojis = FxMap::default();
         for line in include_str!("../data/emoji_utf8_lexicon.tsv").lines() {
             let mut f = line.trim().split('\t');
             if let (Some(e), Some(d)) = (f.next(), f.next()) {
@@ -280,35 +326,51 @@ impl Vader {
                 }
             }
         }
-        Vader { lexicon, emojis, boosters: BOOSTERS.iter().copied().collect() }
+        let ascii_emoji = emojis.keys().any(char::is_ascii);
+        Vader { lexicon, emojis, boosters: BOOSTERS.iter().copied().collect(), ascii_emoji }
     }
 
     /// The scores of one text.
     pub fn polarity_scores(&self, text: &str) -> Scores {
-        let mut replaced = String::with_capacity(text.len() + 16);
-        let mut prev_space = true;
-        for ch in text.chars() {
-            if let Some(desc) = self.emojis.get(&ch) {
-                if !prev_space {
-                    replaced.push(' ');
+        let replaced: Cow<str> = if text.is_ascii() && !self.ascii_emoji {
+            Cow::Borrowed(text)
+        } else {
+            let mut out = String::with_capacity(text.len() + 16);
+            let mut prev_space = true;
+            for ch in text.chars() {
+                if let Some(desc) = self.emojis.get(&ch) {
+                    if !prev_space {
+                        out.push(' ');
+                    }
+                    out.push_str(desc);
+                    prev_space = false;
+                } else {
+                    out.push(ch);
+                    prev_space = ch == ' ';
                 }
-                replaced.push_str(desc);
-                prev_space = false;
-            } else {
-                replaced.push(ch);
-                prev_space = ch == ' ';
             }
-        }
+            Cow::Owned(out)
+        };
         let text = replaced.trim_matches(py_space);
         let words: Vec<&str> =
             text.split(py_space).filter(|w| !w.is_empty()).map(strip_punc_if_word).collect();
-        let lowered: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
-        let lower: Vec<&str> = lowered.iter().map(String::as_str).collect();
+        let lowered: Vec<Cow<str>> = words
+            .iter()
+            .map(|w| {
+                if w.bytes().any(|b| !b.is_ascii() || b.is_ascii_uppercase()) {
+                    Cow::Owned(w.to_lowercase())
+                } else {
+                    Cow::Borrowed(*w)
+                }
+            })
+            .collect();
+        let lower: Vec<&str> = lowered.iter().map(|w| w.as_ref()).collect();
+        let lex: Vec<Option<f64>> = lower.iter().map(|w| self.lexicon.get(*w).copied()).collect();
         let upper: Vec<bool> = words.iter().map(|w| py_isupper(w)).collect();
         let n = words.len();
         let caps = upper.iter().filter(|u| **u).count();
         let cap_diff = n - caps > 0 && n - caps < n;
-        let t = Tokens { lower: &lower, upper: &upper, cap_diff };
+        let t = Tokens { lower: &lower, upper: &upper, lex: &lex, cap_diff };
 
         let mut sentiments = Vec::with_capacity(n);
         for i in 0..n {
@@ -324,16 +386,13 @@ impl Vader {
         score(&sentiments, text)
     }
 
-    fn in_lex(&self, w: &str) -> bool {
-        self.lexicon.contains_key(w)
-    }
-
     fn valence(&self, t: &Tokens, i: usize) -> f64 {
         let l = t.lower;
         let n = l.len();
-        let Some(&v0) = self.lexicon.get(l[i]) else { return 0.0 };
+        let Some(v0) = t.lex[i] else { return 0.0 };
+        let in_lex = |j: usize| t.lex[j].is_some();
         let mut valence = v0;
-        if l[i] == "no" && i != n - 1 && self.in_lex(l[i + 1]) {
+        if l[i] == "no" && i != n - 1 && in_lex(i + 1) {
             valence = 0.0;
         }
         if (i > 0 && l[i - 1] == "no")
@@ -346,7 +405,7 @@ impl Vader {
             valence += if valence > 0.0 { C_INCR } else { -C_INCR };
         }
         for start in 0..3 {
-            if i > start && !self.in_lex(l[i - start - 1]) {
+            if i > start && !in_lex(i - start - 1) {
                 let mut s = self.scalar_inc_dec(t, i - start - 1, valence);
                 if start == 1 && s != 0.0 {
                     s *= 0.95;
@@ -361,7 +420,7 @@ impl Vader {
                 }
             }
         }
-        self.least_check(valence, l, i)
+        least_check(valence, t, i)
     }
 
     fn scalar_inc_dec(&self, t: &Tokens, j: usize, valence: f64) -> f64 {
@@ -398,21 +457,24 @@ impl Vader {
         }
         valence
     }
+}
 
-    fn least_check(&self, valence: f64, l: &[&str], i: usize) -> f64 {
-        if i > 1 && l[i - 1] == "least" && !self.in_lex(l[i - 1]) {
-            if l[i - 2] != "at" && l[i - 2] != "very" {
-                return valence * N_SCALAR;
-            }
-        } else if i > 0 && l[i - 1] == "least" && !self.in_lex(l[i - 1]) {
+fn least_check(valence: f64, t: &Tokens, i: usize) -> f64 {
+    let l = t.lower;
+    if i > 1 && l[i - 1] == "least" && t.lex[i - 1].is_none() {
+        if l[i - 2] != "at" && l[i - 2] != "very" {
             return valence * N_SCALAR;
         }
-        valence
+    } else if i > 0 && l[i - 1] == "least" && t.lex[i - 1].is_none() {
+        return valence * N_SCALAR;
     }
+    valence
 }
 
 struct Tokens<'a> {
     lower: &'a [&'a str],
+    /// Each word's lexicon valence, looked up once.
+    lex: &'a [Option<f64>],
     upper: &'a [bool],
     cap_diff: bool,
 }
@@ -464,6 +526,19 @@ fn negation_check(valence: f64, l: &[&str], start: usize, i: usize) -> f64 {
 /// index per value so a long text stays O(n log n).
 fn but_check(lower: &[&str], sentiments: &mut [f64]) {
     let Some(bi) = lower.iter().position(|w| *w == "but") else { return };
+    if sentiments.len() <= 64 {
+        // Short texts: the reference's own linear search for the first equal score.
+        for k in 0..sentiments.len() {
+            let s = sentiments[k];
+            let first = sentiments.iter().position(|&x| x == s).unwrap_or(k);
+            match first.cmp(&bi) {
+                std::cmp::Ordering::Less => sentiments[first] = s * 0.5,
+                std::cmp::Ordering::Greater => sentiments[first] = s * 1.5,
+                std::cmp::Ordering::Equal => {}
+            }
+        }
+        return;
+    }
     let key = |x: f64| if x == 0.0 { 0u64 } else { x.to_bits() };
     let mut at: HashMap<u64, BTreeSet<usize>> = HashMap::new();
     for (j, s) in sentiments.iter().enumerate() {

@@ -13,7 +13,7 @@ print(json.dumps([a.polarity_scores(t) for t in json.load(sys.stdin)]))
 "#;
 
 #[tokio::test]
-async fn scores_equal_the_reference_vader_on_600_varied_sentences() {
+async fn scores_equal_the_reference_vader_on_630_varied_texts() {
     let mut texts = sentiment_sentences(16, 600);
     // The reference's own demo and tricky sentences.
     texts.extend(
@@ -31,6 +31,9 @@ async fn scores_equal_the_reference_vader_on_600_varied_sentences() {
         ]
         .map(String::from),
     );
+    // Long texts (over 64 words, with "but"): the "but" rule's indexed path.
+    let parts = sentiment_sentences(17, 200);
+    texts.extend(parts.chunks(10).map(|c| c.join(" but ")));
     let reference = py_json(REFERENCE, &json!(texts));
     let env = Env::new();
     let out = env.ok("analyze_sentiment", json!({"texts": texts})).await;
