@@ -9,6 +9,7 @@ pub mod evaluation;
 pub mod exec;
 pub mod mcp;
 pub mod models;
+pub mod research;
 pub mod routing;
 pub mod suites;
 pub mod task_eval;

@@ -69,8 +69,12 @@ impl WebSuite {
         self.store().list()
     }
 
-    /// Removes a document by URL (a path is taken as its `file://` URL).
+    /// Removes a document by id (as `index_list` shows it) or URL (a path is taken as its
+    /// `file://` URL).
     pub fn index_remove(&self, target: &str) -> Result<bool, String> {
+        if let Ok(id) = target.parse::<i64>() {
+            return self.store().remove_id(id);
+        }
         let url = if target.contains("://") {
             target.to_string()
         } else {

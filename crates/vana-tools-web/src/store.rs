@@ -48,6 +48,8 @@ pub struct Cached {
 /// A document in the local index.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Document {
+    /// Its id in the index (`vana index remove ID`).
+    pub id: i64,
     /// Its URL (`file://` for a local file).
     pub url: String,
     /// Its title.
@@ -170,15 +172,16 @@ impl Store {
     pub fn list(&self) -> Result<Vec<Document>, String> {
         self.with(|c| {
             let mut st = c.prepare(
-                "SELECT url, title, source, added_at, chars FROM documents ORDER BY added_at DESC, id DESC",
+                "SELECT id, url, title, source, added_at, chars FROM documents ORDER BY added_at DESC, id DESC",
             )?;
             let rows = st.query_map([], |r| {
                 Ok(Document {
-                    url: r.get(0)?,
-                    title: r.get(1)?,
-                    source: r.get(2)?,
-                    added_at: r.get(3)?,
-                    chars: r.get(4)?,
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    title: r.get(2)?,
+                    source: r.get(3)?,
+                    added_at: r.get(4)?,
+                    chars: r.get(5)?,
                 })
             })?;
             rows.collect()
@@ -187,9 +190,18 @@ impl Store {
 
     /// Removes a document; false when no document has that URL.
     pub fn remove(&self, url: &str) -> Result<bool, String> {
+        self.remove_where("url = ?1", url.to_string())
+    }
+
+    /// Removes a document by its id; false when no document has that id.
+    pub fn remove_id(&self, id: i64) -> Result<bool, String> {
+        self.remove_where("id = ?1", id)
+    }
+
+    fn remove_where(&self, cond: &str, key: impl rusqlite::ToSql) -> Result<bool, String> {
         self.with(|c| {
             let id = c
-                .query_row("SELECT id FROM documents WHERE url = ?1", [url], |r| r.get::<_, i64>(0))
+                .query_row(&format!("SELECT id FROM documents WHERE {cond}"), [key], |r| r.get::<_, i64>(0))
                 .optional()?;
             if let Some(id) = id {
                 c.execute("DELETE FROM documents_fts WHERE rowid = ?1", [id])?;

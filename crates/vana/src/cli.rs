@@ -87,6 +87,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_eval::EvalCommand,
     },
+    /// The local search index of the research tools (`web_search` without a provider).
+    Index {
+        /// What to do with the index.
+        #[command(subcommand)]
+        command: crate::cmd_index::IndexCommand,
+    },
     /// MCP servers VANA uses, and VANA as an MCP server.
     Mcp {
         /// What to do.

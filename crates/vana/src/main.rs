@@ -4,6 +4,7 @@ mod attach;
 mod cli;
 mod cmd_eval;
 mod cmd_exec;
+mod cmd_index;
 mod cmd_mcp;
 mod cmd_server;
 mod render;
@@ -80,6 +81,9 @@ async fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Mcp { command } => cmd_mcp::run(open_app(&cli, None).await?, command, &user).await,
         Command::Eval { command } => cmd_eval::run(open_app(&cli, None).await?, command).await,
+        Command::Index { command } => {
+            cmd_index::run(&Config::load(cli.config.as_deref())?.config, command).await
+        }
         Command::Exec(args) => cmd_exec::run(cli.config.as_deref(), args).await,
         Command::Chat(args) => chat(&cli, &args.opts, &user).await,
         Command::Approve { session, call_id, deny, agent, json } => {
