@@ -92,7 +92,7 @@ async fn shadow_mode_records_whether_the_model_agreed() {
     assert_eq!(model.requests().len(), 2, "in shadow mode the model always decides");
 }
 
-/// The shipped nlp agent has none of its tools yet: the router does not hand it a task, the
+/// The shipped creative_design agent has none of its tools yet: the router does not hand it a task, the
 /// orchestrator's model cannot transfer to it and is told what it lacks, and nobody is told to
 /// "report the tools' results".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,33 +100,33 @@ async fn an_agent_without_any_of_its_tools_is_never_handed_a_task() {
     let model = ScriptedModel::named("scripted-absent", vec![ScriptedTurn::text("unused")]);
     let (first, _dir) = app(RouterMode::First, &model).await;
     let lacks = first.catalog.unavailable(&first.tools, &first.mcp_tools());
-    assert!(lacks.contains_key("nlp"), "nlp has no tools today: {lacks:?}");
-    let events = run(&first, "what is the sentiment of these customer reviews?").await;
+    assert!(lacks.contains_key("creative_design"), "creative_design has no tools today: {lacks:?}");
+    let events = run(&first, "design a landing page for my coffee shop").await;
     assert!(transfer_args(&events).is_none(), "{events:#?}");
     let answer = events.last().unwrap().text();
-    assert!(answer.contains("`nlp`") && answer.contains("`analyze_sentiment`"), "{answer}");
+    assert!(answer.contains("`creative_design`") && answer.contains("`generate_ui_mockup`"), "{answer}");
     assert!(model.requests().is_empty(), "answered without a model call");
 
-    // When the orchestrator's model decides, nlp is not among its transfer targets, and its
-    // instruction names what nlp lacks.
-    let model = ScriptedModel::named("scripted-absent-2", vec![ScriptedTurn::text("nlp lacks its tools")]);
+    // When the orchestrator's model decides, creative_design is not among its transfer targets, and its
+    // instruction names what creative_design lacks.
+    let model = ScriptedModel::named("scripted-absent-2", vec![ScriptedTurn::text("creative_design lacks its tools")]);
     let (off, _dir2) = app(RouterMode::Off, &model).await;
-    run(&off, "what is the sentiment of these customer reviews?").await;
+    run(&off, "design a landing page for my coffee shop").await;
     let req = &model.requests()[0];
     let system = req.system_instruction.clone().unwrap_or_default();
-    assert!(system.contains("- nlp: lacks `analyze_sentiment`"), "{system}");
-    assert!(!system.contains("`nlp`:"), "nlp is not offered as a transfer target: {system}");
+    assert!(system.contains("- creative_design: lacks `generate_ui_mockup`"), "{system}");
+    assert!(!system.contains("`creative_design`:"), "creative_design is not offered as a transfer target: {system}");
     let transfer = req.tools.iter().find(|t| t.name == "transfer_to_agent").expect("transfer tool");
-    assert!(!transfer.parameters.to_string().contains("\"nlp\""), "{:?}", transfer.parameters);
+    assert!(!transfer.parameters.to_string().contains("\"creative_design\""), "{:?}", transfer.parameters);
 
     // Run directly, the agent hears that its tools are missing, not that it should report them.
     let model = ScriptedModel::named("scripted-absent-3", vec![ScriptedTurn::text("no tools here")]);
     let (direct, _dir3) = app(RouterMode::Off, &model).await;
-    let runner = direct.runner(Some("nlp")).unwrap();
-    let session = direct.store.create_session("nlp", "u", None, Default::default()).await.unwrap();
-    let inv = runner.run("u", &session.id, Content::user_text("sentiment of 'great!'"), false).await.unwrap();
+    let runner = direct.runner(Some("creative_design")).unwrap();
+    let session = direct.store.create_session("creative_design", "u", None, Default::default()).await.unwrap();
+    let inv = runner.run("u", &session.id, Content::user_text("design a login screen"), false).await.unwrap();
     inv.collect().await;
     let system = model.requests()[0].system_instruction.clone().unwrap_or_default();
     assert!(system.contains("None of your tools is available"), "{system}");
-    assert!(!system.contains("Use `analyze_sentiment`"), "{system}");
+    assert!(!system.contains("with `generate_ui_mockup`"), "{system}");
 }
