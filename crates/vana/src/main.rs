@@ -26,12 +26,26 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
-    // Behave like other CLI tools when piped into `head`: die quietly on a closed pipe.
-    #[cfg(unix)]
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     let cli = Cli::parse();
+    // A listing behaves like other CLI tools when piped into `head`: it dies quietly on a closed
+    // pipe. Commands that run agents keep SIGPIPE ignored: a write to an MCP server or tool
+    // process that just exited must be an error they report, not the death of `vana serve`.
+    #[cfg(unix)]
+    if !matches!(
+        cli.command,
+        Command::Serve(_)
+            | Command::Run(_)
+            | Command::Exec(_)
+            | Command::Chat(_)
+            | Command::Approve { .. }
+            | Command::Eval { .. }
+            | Command::Mcp { .. }
+            | Command::Tools { .. }
+    ) {
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     match dispatch(cli).await {
         Ok(code) => std::process::exit(code),
         Err(e) => {
