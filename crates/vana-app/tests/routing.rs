@@ -109,13 +109,19 @@ async fn an_agent_without_any_of_its_tools_is_never_handed_a_task() {
 
     // When the orchestrator's model decides, creative_design is not among its transfer targets, and its
     // instruction names what creative_design lacks.
-    let model = ScriptedModel::named("scripted-absent-2", vec![ScriptedTurn::text("creative_design lacks its tools")]);
+    let model = ScriptedModel::named(
+        "scripted-absent-2",
+        vec![ScriptedTurn::text("creative_design lacks its tools")],
+    );
     let (off, _dir2) = app(RouterMode::Off, &model).await;
     run(&off, "design a landing page for my coffee shop").await;
     let req = &model.requests()[0];
     let system = req.system_instruction.clone().unwrap_or_default();
     assert!(system.contains("- creative_design: lacks `generate_ui_mockup`"), "{system}");
-    assert!(!system.contains("`creative_design`:"), "creative_design is not offered as a transfer target: {system}");
+    assert!(
+        !system.contains("`creative_design`:"),
+        "creative_design is not offered as a transfer target: {system}"
+    );
     let transfer = req.tools.iter().find(|t| t.name == "transfer_to_agent").expect("transfer tool");
     assert!(!transfer.parameters.to_string().contains("\"creative_design\""), "{:?}", transfer.parameters);
 
@@ -123,7 +129,8 @@ async fn an_agent_without_any_of_its_tools_is_never_handed_a_task() {
     let model = ScriptedModel::named("scripted-absent-3", vec![ScriptedTurn::text("no tools here")]);
     let (direct, _dir3) = app(RouterMode::Off, &model).await;
     let runner = direct.runner(Some("creative_design")).unwrap();
-    let session = direct.store.create_session("creative_design", "u", None, Default::default()).await.unwrap();
+    let session =
+        direct.store.create_session("creative_design", "u", None, Default::default()).await.unwrap();
     let inv = runner.run("u", &session.id, Content::user_text("design a login screen"), false).await.unwrap();
     inv.collect().await;
     let system = model.requests()[0].system_instruction.clone().unwrap_or_default();

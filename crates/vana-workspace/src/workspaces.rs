@@ -96,11 +96,7 @@ impl Workspaces {
     /// Workspaces under `root`, owned on the host by `uid`/`gid` (the ids the sandbox user is
     /// mapped to). Touches nothing until first used.
     pub fn new(root: impl Into<PathBuf>, uid: u32, gid: u32) -> Self {
-        let inner = Inner {
-            root: root.into(),
-            owner: Owner { uid, gid },
-            ready: OnceLock::new(),
-        };
+        let inner = Inner { root: root.into(), owner: Owner { uid, gid }, ready: OnceLock::new() };
         Workspaces { inner: Arc::new(inner) }
     }
 
@@ -188,8 +184,7 @@ impl Workspaces {
 
     /// A throw-away workspace for a run that belongs to no session, removed when dropped.
     pub fn scratch(&self) -> Result<Scratch> {
-        let id =
-            format!("{SCRATCH}{}-{}", std::process::id(), SCRATCH_SEQ.fetch_add(1, Ordering::Relaxed));
+        let id = format!("{SCRATCH}{}-{}", std::process::id(), SCRATCH_SEQ.fetch_add(1, Ordering::Relaxed));
         let root = self.inner.root_fd()?;
         let name = c_name(&id);
         fsat::mkdirat(root.as_fd(), &name, 0o700).map_err(|e| self.io("create", &id, e))?;

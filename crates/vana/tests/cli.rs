@@ -102,13 +102,9 @@ fn agents_list_shows_the_orchestrator_and_every_specialist_with_missing_tools() 
     let out = home.run(&["agents", "list"]);
     let (stdout, _) = text(&out);
     let suites = stdout.split("tool suites").nth(1).expect("a tool suites section");
-    for line in [
-        "code: ",
-        "data: ready (6 tools)",
-        "analytics: ready (2 tools)",
-        "sql: ready (6 tools)",
-        "nlp: ",
-    ] {
+    for line in
+        ["code: ", "data: ready (6 tools)", "analytics: ready (2 tools)", "sql: ready (6 tools)", "nlp: "]
+    {
         assert!(suites.contains(line), "{line:?} in {suites}");
     }
 }
