@@ -38,6 +38,7 @@ const ALLOWED: &[(&str, &str)] = &[
     ("vana-tools-web/src/index.rs", "files and folders the CLI user names with `vana index add|remove` (operator files)"),
     ("vana-tools-web/src/pdf.rs", "whether pdftotext is installed (the suite's status)"),
     ("vana-tools-web/src/store.rs", "the research database (HTTP cache, local index) under the data dir (VANA's own)"),
+    ("vana-tools-nlp/src/spacy.rs", "the managed spaCy environment and its worker script under the data dir (VANA's own)"),
     ("vana/src/attach.rs", "files the CLI user names on the command line"),
     ("vana/src/cmd_exec.rs", "a code file the CLI user names on the command line"),
     ("vana/src/cmd_mcp.rs", "the project .mcp.json the CLI user asks to trust"),
