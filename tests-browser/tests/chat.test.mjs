@@ -78,17 +78,17 @@ test('the agent dropdown lists every agent of the catalog with its description',
 test('an agent with none of its tools installed is marked in the dropdown and says what it lacks', async () => {
   const { page } = browser;
   const agents = await page.evaluate(() => fetch('/api/agents').then((r) => r.json()));
-  const nlp = agents.find((a) => a.name === 'nlp');
-  assert.equal(nlp.available, false, 'the nlp agent has none of its tools yet');
-  assert.ok(nlp.missingTools.includes('analyze_sentiment'), JSON.stringify(nlp));
+  const design = agents.find((a) => a.name === 'creative_design');
+  assert.equal(design.available, false, 'the creative_design agent has none of its tools yet');
+  assert.ok(design.missingTools.includes('generate_ui_mockup'), JSON.stringify(design));
   assert.equal(agents.find((a) => a.name === 'code_execution').available, true);
   const select = page.getByLabel('Agent', { exact: true });
-  const label = await select.locator('option[value="nlp"]').textContent();
+  const label = await select.locator('option[value="creative_design"]').textContent();
   assert.ok(label.endsWith('(tools not installed)'), label);
   const ok = await select.locator('option[value="code_execution"]').textContent();
   assert.ok(!ok.includes('not installed'), ok);
-  await pickAgent(page, 'nlp');
-  await page.locator('#agent-desc').filter({ hasText: 'None of its tools is installed here (analyze_sentiment' }).waitFor();
+  await pickAgent(page, 'creative_design');
+  await page.locator('#agent-desc').filter({ hasText: 'None of its tools is installed here (generate_ui_mockup' }).waitFor();
   await pickAgent(page, 'code_execution');
 });
 

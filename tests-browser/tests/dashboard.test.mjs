@@ -100,7 +100,7 @@ test('the dashboard shows live process figures and its counters move after a run
   await code.waitFor();
   assert.match(await code.textContent(), /code — (ready|needs setup):.*execute_code/s);
   assert.match(await page.locator('[data-card="suites"] [data-suite="sql"]').textContent(), /execute_sql_query/);
-  assert.match(await page.locator('[data-card="suites"] [data-suite="nlp"]').textContent(), /no tools yet/);
+  assert.match(await page.locator('[data-card="suites"] [data-suite="ops"]').textContent(), /no tools yet/);
   await screenshot(page, 'dashboard');
   assert.deepEqual(browser.errors.map(String), [], 'no uncaught errors in the page');
 });
