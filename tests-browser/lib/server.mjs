@@ -2,7 +2,7 @@
 // with `vana keys create`, and the scripted model (the only stand-in) playing `turns`.
 
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile, readdir, readFile, chmod } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile, readdir, readFile, chmod } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -55,6 +55,7 @@ export async function catalog() {
  * @param {Array<object>} opts.turns the scripted model's turns (crates/vana-models/README.md)
  * @param {boolean} [opts.noAuth] start with --no-auth (no key is created)
  * @param {object} [opts.env] extra environment variables (e.g. VANA_* config overrides)
+ * @param {object} [opts.agents] the user's own agent files: {name: YAML text}, written to $VANA_HOME/agents
  * @returns {Promise<{url: string, key: string|null, user: string, home: string, bin: string, env: object, logs: () => string, stop: () => Promise<void>}>}
  */
 export async function startServer(opts) {
@@ -68,10 +69,12 @@ export async function startServer(opts) {
   }
 }
 
-async function start(bin, home, { turns, noAuth = false, env: extraEnv = {} }) {
+async function start(bin, home, { turns, noAuth = false, env: extraEnv = {}, agents = {} }) {
   // mkdtemp makes the folder 0700; the sandbox's user namespace (an unprivileged host uid)
   // must be able to reach the session workspaces under VANA_HOME, as under a normal data dir.
   await chmod(home, 0o755);
+  if (Object.keys(agents).length) await mkdir(join(home, 'agents'));
+  for (const [name, yaml] of Object.entries(agents)) await writeFile(join(home, 'agents', `${name}.yaml`), yaml);
   const script = join(home, 'script.json');
   await writeFile(script, JSON.stringify(turns, null, 2));
   const env = {

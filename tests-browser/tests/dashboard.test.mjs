@@ -95,12 +95,12 @@ test('the dashboard shows live process figures and its counters move after a run
   );
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'updated live, without a reload');
   assert.equal(await page.locator('[data-card="agents"] .muted', { hasText: 'no data yet' }).count(), 0);
-  // The tool suites: what is built and ready, and which suites have no tools yet.
+  // The tool suites: what each has, and whether it is ready.
   const code = page.locator('[data-card="suites"] [data-suite="code"]');
   await code.waitFor();
   assert.match(await code.textContent(), /code — (ready|needs setup):.*execute_code/s);
   assert.match(await page.locator('[data-card="suites"] [data-suite="sql"]').textContent(), /execute_sql_query/);
-  assert.match(await page.locator('[data-card="suites"] [data-suite="ops"]').textContent(), /no tools yet/);
+  assert.match(await page.locator('[data-card="suites"] [data-suite="nlp"]').textContent(), /analyze_sentiment/);
   await screenshot(page, 'dashboard');
   assert.deepEqual(browser.errors.map(String), [], 'no uncaught errors in the page');
 });

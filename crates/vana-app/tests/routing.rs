@@ -9,7 +9,20 @@ use vana_core::{Content, Event, Model};
 use vana_testkit::{ScriptedModel, ScriptedTurn};
 
 async fn app(mode: RouterMode, model: &ScriptedModel) -> (App, vana_testkit::TempDir) {
+    app_with(mode, model, &[]).await
+}
+
+/// The app over the shipped catalog plus the user's agent files `agents` (name, YAML text).
+async fn app_with(
+    mode: RouterMode,
+    model: &ScriptedModel,
+    agents: &[(&str, String)],
+) -> (App, vana_testkit::TempDir) {
     let dir = vana_testkit::tempdir();
+    std::fs::create_dir_all(dir.path().join("agents")).unwrap();
+    for (name, yaml) in agents {
+        std::fs::write(dir.path().join("agents").join(format!("{name}.yaml")), yaml).unwrap();
+    }
     let mut config = Config::default();
     config.store.url = format!("sqlite://{}", dir.path().join("vana.db").display());
     config.agents.dir = dir.path().join("agents").display().to_string();
@@ -92,19 +105,29 @@ async fn shadow_mode_records_whether_the_model_agreed() {
     assert_eq!(model.requests().len(), 2, "in shadow mode the model always decides");
 }
 
-/// The shipped creative_design agent has none of its tools yet: the router does not hand it a task, the
-/// orchestrator's model cannot transfer to it and is told what it lacks, and nobody is told to
-/// "report the tools' results".
+/// The operator's own creative_design (the shipped one with its tools replaced by one this
+/// build does not have, `render_hologram`).
+fn design_without_its_tools() -> Vec<(&'static str, String)> {
+    let shipped =
+        vana_app::catalog::BUILTIN_AGENTS.iter().find(|(f, _)| *f == "creative_design.yaml").unwrap().1;
+    let mut spec: serde_yaml::Value = serde_yaml::from_str(shipped).unwrap();
+    spec["tools"] = serde_yaml::from_str("[render_hologram]").unwrap();
+    vec![("creative_design", serde_yaml::to_string(&spec).unwrap())]
+}
+
+/// An agent none of whose tools is installed (here the operator's creative_design, whose one tool
+/// this build lacks): the router does not hand it a task, the orchestrator's model cannot
+/// transfer to it and is told what it lacks, and nobody is told to "report the tools' results".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_without_any_of_its_tools_is_never_handed_a_task() {
     let model = ScriptedModel::named("scripted-absent", vec![ScriptedTurn::text("unused")]);
-    let (first, _dir) = app(RouterMode::First, &model).await;
+    let (first, _dir) = app_with(RouterMode::First, &model, &design_without_its_tools()).await;
     let lacks = first.catalog.unavailable(&first.tools, &first.mcp_tools());
-    assert!(lacks.contains_key("creative_design"), "creative_design has no tools today: {lacks:?}");
+    assert!(lacks.contains_key("creative_design"), "creative_design lacks its one tool: {lacks:?}");
     let events = run(&first, "design a landing page for my coffee shop").await;
     assert!(transfer_args(&events).is_none(), "{events:#?}");
     let answer = events.last().unwrap().text();
-    assert!(answer.contains("`creative_design`") && answer.contains("`generate_ui_mockup`"), "{answer}");
+    assert!(answer.contains("`creative_design`") && answer.contains("`render_hologram`"), "{answer}");
     assert!(model.requests().is_empty(), "answered without a model call");
 
     // When the orchestrator's model decides, creative_design is not among its transfer targets, and its
@@ -113,11 +136,11 @@ async fn an_agent_without_any_of_its_tools_is_never_handed_a_task() {
         "scripted-absent-2",
         vec![ScriptedTurn::text("creative_design lacks its tools")],
     );
-    let (off, _dir2) = app(RouterMode::Off, &model).await;
+    let (off, _dir2) = app_with(RouterMode::Off, &model, &design_without_its_tools()).await;
     run(&off, "design a landing page for my coffee shop").await;
     let req = &model.requests()[0];
     let system = req.system_instruction.clone().unwrap_or_default();
-    assert!(system.contains("- creative_design: lacks `generate_ui_mockup`"), "{system}");
+    assert!(system.contains("- creative_design: lacks `render_hologram`"), "{system}");
     assert!(
         !system.contains("`creative_design`:"),
         "creative_design is not offered as a transfer target: {system}"
@@ -127,7 +150,7 @@ async fn an_agent_without_any_of_its_tools_is_never_handed_a_task() {
 
     // Run directly, the agent hears that its tools are missing, not that it should report them.
     let model = ScriptedModel::named("scripted-absent-3", vec![ScriptedTurn::text("no tools here")]);
-    let (direct, _dir3) = app(RouterMode::Off, &model).await;
+    let (direct, _dir3) = app_with(RouterMode::Off, &model, &design_without_its_tools()).await;
     let runner = direct.runner(Some("creative_design")).unwrap();
     let session =
         direct.store.create_session("creative_design", "u", None, Default::default()).await.unwrap();
@@ -135,5 +158,5 @@ async fn an_agent_without_any_of_its_tools_is_never_handed_a_task() {
     inv.collect().await;
     let system = model.requests()[0].system_instruction.clone().unwrap_or_default();
     assert!(system.contains("None of your tools is available"), "{system}");
-    assert!(!system.contains("with `generate_ui_mockup`"), "{system}");
+    assert!(!system.contains("with `render_hologram`"), "{system}");
 }

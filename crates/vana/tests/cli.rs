@@ -68,6 +68,13 @@ fn text(o: &Output) -> (String, String) {
 #[test]
 fn agents_list_shows_the_orchestrator_and_every_specialist_with_missing_tools() {
     let home = Home::new();
+    // The user's own agent, whose one tool this build does not have.
+    std::fs::create_dir_all(home.dir.join("agents")).unwrap();
+    std::fs::write(
+        home.dir.join("agents/hologram_studio.yaml"),
+        "name: hologram_studio\ndescription: Renders holograms.\ninstruction: Render holograms with the tool.\ntools: [render_hologram]\n",
+    )
+    .unwrap();
     let out = home.run(&["agents", "list", "--json"]);
     assert!(out.status.success(), "{:?}", text(&out));
     let agents: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
@@ -90,9 +97,10 @@ fn agents_list_shows_the_orchestrator_and_every_specialist_with_missing_tools() 
     }
     let design = agents.iter().find(|a| a["name"] == "creative_design").unwrap();
     assert!(design["description"].as_str().unwrap().contains("mockups"));
-    // Tools not built yet are reported as missing, never faked.
-    assert!(design["missingTools"].as_array().unwrap().contains(&json!("generate_ui_mockup")), "{design}");
-    assert_eq!(design["available"], false, "{design}");
+    // A tool this build lacks is reported as missing, never faked.
+    let holo = agents.iter().find(|a| a["name"] == "hologram_studio").expect("the user's agent is listed");
+    assert_eq!(holo["missingTools"], json!(["render_hologram"]), "{holo}");
+    assert_eq!(holo["available"], false, "{holo}");
     let code = agents.iter().find(|a| a["name"] == "code_execution").unwrap();
     assert_eq!(code["available"], true, "{code}");
     let code = agents.iter().find(|a| a["name"] == "code_execution").unwrap();
