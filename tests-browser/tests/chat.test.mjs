@@ -21,6 +21,9 @@ const CHART_CODE = [
   "print('saved chart.png')",
 ].join('\n');
 const CHART_ANSWER = 'Here is the chart I drew.';
+// The user's own agent, whose one tool this build does not have.
+const HOLOGRAM = { name: 'hologram_studio', description: 'Renders holograms of logos.' };
+const HOLOGRAM_YAML = `name: ${HOLOGRAM.name}\ndescription: ${HOLOGRAM.description}\ninstruction: Render holograms with render_hologram.\ntools: [render_hologram]\n`;
 
 let server;
 let browser;
@@ -34,6 +37,7 @@ before(async () => {
       { text: CHART_ANSWER },
       { text: SECOND },
     ],
+    agents: { [HOLOGRAM.name]: HOLOGRAM_YAML },
   });
   browser = await launch();
 });
@@ -60,8 +64,8 @@ test('a wrong key is refused and a good key signs in', async () => {
 
 test('the agent dropdown lists every agent of the catalog with its description', async () => {
   const { page } = browser;
-  const agents = await catalog();
-  assert.ok(agents.length >= 2, 'the built-in catalog has agents');
+  const agents = [...(await catalog()), HOLOGRAM];
+  assert.ok(agents.length >= 3, 'the built-in catalog has agents');
   const select = page.getByLabel('Agent', { exact: true });
   const options = await select.locator('option').evaluateAll((os) => os.map((o) => ({ value: o.value, label: o.textContent, title: o.title })));
   assert.deepEqual(options.map((o) => o.value).sort(), agents.map((a) => a.name).sort());
@@ -78,17 +82,17 @@ test('the agent dropdown lists every agent of the catalog with its description',
 test('an agent with none of its tools installed is marked in the dropdown and says what it lacks', async () => {
   const { page } = browser;
   const agents = await page.evaluate(() => fetch('/api/agents').then((r) => r.json()));
-  const design = agents.find((a) => a.name === 'creative_design');
-  assert.equal(design.available, false, 'the creative_design agent has none of its tools yet');
-  assert.ok(design.missingTools.includes('generate_ui_mockup'), JSON.stringify(design));
+  const holo = agents.find((a) => a.name === HOLOGRAM.name);
+  assert.equal(holo.available, false, 'the user\'s agent lacks its one tool');
+  assert.deepEqual(holo.missingTools, ['render_hologram'], JSON.stringify(holo));
   assert.equal(agents.find((a) => a.name === 'code_execution').available, true);
   const select = page.getByLabel('Agent', { exact: true });
-  const label = await select.locator('option[value="creative_design"]').textContent();
+  const label = await select.locator(`option[value="${HOLOGRAM.name}"]`).textContent();
   assert.ok(label.endsWith('(tools not installed)'), label);
   const ok = await select.locator('option[value="code_execution"]').textContent();
   assert.ok(!ok.includes('not installed'), ok);
-  await pickAgent(page, 'creative_design');
-  await page.locator('#agent-desc').filter({ hasText: 'None of its tools is installed here (generate_ui_mockup' }).waitFor();
+  await pickAgent(page, HOLOGRAM.name);
+  await page.locator('#agent-desc').filter({ hasText: 'None of its tools is installed here (render_hologram' }).waitFor();
   await pickAgent(page, 'code_execution');
 });
 
@@ -156,6 +160,45 @@ test('an image the code saves in the workspace is shown inline', async () => {
   const size = await img.evaluate((el) => [el.naturalWidth, el.naturalHeight]);
   assert.deepEqual(size, [40, 20], 'the PNG the sandbox wrote is decoded and shown');
   assert.match(await page.locator('.transcript .media figcaption').last().textContent(), /chart\.png/);
+});
+
+test('a session takes its title from the first message on the server, and is renamed in the UI', async () => {
+  const { page } = browser;
+  const id = await currentSession(page);
+  const listed = async () => {
+    const r = await browser.context.request.get(`${server.url}/apps/code_execution/users/tester/sessions`);
+    assert.equal(r.status(), 200);
+    return (await r.json()).find((s) => s.id === id);
+  };
+  assert.equal((await listed()).state['vana:title'], 'Add up the numbers 0 to 9 with Python, please.');
+
+  await page.getByRole('button', { name: 'Rename session' }).click();
+  const field = page.getByLabel('Session title');
+  assert.equal(await field.inputValue(), 'Add up the numbers 0 to 9 with Python, please.');
+  await field.fill('  Sum   check ');
+  await field.press('Enter');
+  await page.getByRole('heading', { name: 'Sum check' }).waitFor();
+  const list = page.getByRole('list', { name: 'Sessions' });
+  await list.getByRole('button', { name: /^Sum check/ }).waitFor();
+  assert.equal((await listed()).state['vana:title'], 'Sum check', 'the new title is the session\'s state on the server');
+
+  // Escape leaves the title as it was; nothing is sent.
+  await page.getByRole('button', { name: 'Rename session' }).click();
+  await field.fill('Not this');
+  await field.press('Escape');
+  await page.getByRole('heading', { name: 'Sum check' }).waitFor();
+  assert.equal((await listed()).state['vana:title'], 'Sum check');
+
+  // Another browser (no local storage) sees the same title.
+  await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
+  await page.goto(`${server.url}/#/chat?agent=code_execution&session=${id}`);
+  await page.getByRole('heading', { name: 'Sum check' }).waitFor();
+
+  // Put the first title back for the tests that follow.
+  await page.getByRole('button', { name: 'Rename session' }).click();
+  await field.fill('Add up the numbers 0 to 9 with Python, please.');
+  await field.press('Enter');
+  await list.getByRole('button', { name: /^Add up the numbers 0 to 9/ }).waitFor();
 });
 
 test('sessions: the new session is listed, survives a reload, and can be switched and deleted', async () => {

@@ -5,26 +5,14 @@ import { api, postSse, sessionsUrl, sessionUrl, approvalUrl, ApiError } from './
 import { h, clear, icon, fmtTime, stickToBottom } from './dom.js';
 import { Transcript } from './transcript.js';
 
-const TITLES_KEY = 'vana.sessionTitles';
 const AGENT_KEY = 'vana.agent';
+/** The session state key of a session's title (set by the server from the first message). */
+const TITLE_KEY = 'vana:title';
 
-function titles() {
-  try {
-    return JSON.parse(localStorage.getItem(TITLES_KEY) || '{}') || {};
-  } catch {
-    return {};
-  }
-}
-
-function setTitle(id, text) {
-  const t = titles();
-  if (t[id]) return;
-  t[id] = text.replace(/\s+/g, ' ').trim().slice(0, 80);
-  try {
-    localStorage.setItem(TITLES_KEY, JSON.stringify(t));
-  } catch {
-    /* storage full or disabled: titles are only a convenience */
-  }
+/** A title made from a message, as the server makes it (whitespace collapsed, 80 characters). */
+function titleFrom(text) {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length <= 80 ? t : `${t.slice(0, 79).trimEnd()}…`;
 }
 
 /** The session last shown for an agent in this tab (so Dashboard → Chat returns to it). */
@@ -51,6 +39,8 @@ export function mount(main, ctx, params) {
   if (!agents.some((a) => a.name === agent)) agent = (agents.find((a) => a.name === 'vana') || agents[0] || {}).name;
   let sessionId = params.get('session') || lastSession(agent);
   let busy = false;
+  /** Session id → title, from the session listing (and a new session's first message). */
+  const sessionTitles = new Map();
   let controller = null;
   let disposed = false;
 
@@ -63,6 +53,11 @@ export function mount(main, ctx, params) {
   const newBtn = h('button', { type: 'button', class: 'btn', onclick: () => newSession() }, '+ New session');
 
   const title = h('h1', { class: 'conv-title' });
+  const renameBtn = h('button', {
+    type: 'button', class: 'btn-icon rename', 'aria-label': 'Rename session', title: 'Rename session', hidden: true,
+    onclick: () => startRename(),
+  }, icon('pencil'));
+  const renameInput = h('input', { type: 'text', class: 'rename-input', 'aria-label': 'Session title', maxlength: 200, hidden: true });
   const sessionLabel = h('span', { class: 'muted small session-label' });
   const list = h('ol', { class: 'transcript', 'aria-label': 'Messages', 'aria-live': 'polite', 'aria-relevant': 'additions text' });
   const empty = h('div', { class: 'empty' });
@@ -96,7 +91,7 @@ export function mount(main, ctx, params) {
       sessionsStatus,
       sessionList),
     h('section', { class: 'conversation', 'aria-labelledby': 'conv-title' },
-      h('div', { class: 'conv-head' }, title, sessionLabel),
+      h('div', { class: 'conv-head' }, title, renameInput, renameBtn, sessionLabel),
       scroller,
       composer));
   title.id = 'conv-title';
@@ -167,7 +162,9 @@ export function mount(main, ctx, params) {
   function showSession() {
     updateHash();
     if (agent) rememberSession(agent, sessionId);
-    title.textContent = sessionId ? titles()[sessionId] || `Session ${shortId(sessionId)}` : 'New conversation';
+    title.textContent = sessionId ? sessionTitles.get(sessionId) || `Session ${shortId(sessionId)}` : 'New conversation';
+    renameBtn.hidden = !sessionId;
+    stopRename();
     sessionLabel.textContent = sessionId ? `${agent} · ${sessionId}` : agent || '';
     for (const li of sessionList.children) {
       const b = li.querySelector('.session-open');
@@ -188,9 +185,10 @@ export function mount(main, ctx, params) {
       if (disposed || forAgent !== agent) return;
       sessions.sort((a, b) => (b.lastUpdateTime || 0) - (a.lastUpdateTime || 0));
       clear(sessionList);
-      const t = titles();
       for (const s of sessions) {
-        const label = t[s.id] || `Session ${shortId(s.id)}`;
+        const named = s.state && typeof s.state[TITLE_KEY] === 'string' ? s.state[TITLE_KEY] : '';
+        if (named) sessionTitles.set(s.id, named);
+        const label = sessionTitles.get(s.id) || `Session ${shortId(s.id)}`;
         sessionList.append(
           h('li', { dataset: { id: s.id } },
             h('button', {
@@ -203,6 +201,7 @@ export function mount(main, ctx, params) {
             }, icon('trash'))));
       }
       sessionsStatus.textContent = sessions.length ? '' : 'No sessions yet.';
+      if (sessionId && renameInput.hidden && sessionTitles.has(sessionId)) title.textContent = sessionTitles.get(sessionId);
     } catch (e) {
       if (!disposed) sessionsStatus.textContent = `Could not load sessions: ${e.message}`;
     }
@@ -250,6 +249,52 @@ export function mount(main, ctx, params) {
       pin.force();
     }
   }
+
+  function startRename() {
+    if (!sessionId) return;
+    renameInput.value = sessionTitles.get(sessionId) || '';
+    title.hidden = true;
+    renameBtn.hidden = true;
+    renameInput.hidden = false;
+    renameInput.focus();
+    renameInput.select();
+  }
+
+  function stopRename() {
+    renameInput.hidden = true;
+    title.hidden = false;
+    renameBtn.hidden = !sessionId;
+  }
+
+  /** Saves the edited title as the session's state (PATCH), then shows it everywhere. */
+  async function saveRename() {
+    const id = sessionId;
+    const text = renameInput.value.replace(/\s+/g, ' ').trim();
+    stopRename();
+    if (!id || !text || text === sessionTitles.get(id)) return;
+    try {
+      await api('PATCH', sessionUrl(agent, user, id), { stateDelta: { [TITLE_KEY]: text } });
+      sessionTitles.set(id, text);
+      if (sessionId === id) title.textContent = text;
+      await loadSessions();
+      sessionsStatus.textContent = `Renamed to ${text}.`;
+    } catch (e) {
+      sessionsStatus.textContent = `Could not rename the session: ${e.message}`;
+    }
+  }
+
+  renameInput.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      saveRename();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      stopRename();
+    }
+  });
+  renameInput.addEventListener('blur', () => {
+    if (!renameInput.hidden) saveRename();
+  });
 
   async function deleteSession(id, label) {
     if (!window.confirm(`Delete "${label}" and all its messages? This cannot be undone.`)) return;
@@ -314,11 +359,10 @@ export function mount(main, ctx, params) {
       if (!sessionId) {
         const s = await api('POST', sessionsUrl(runAgent, user), {}, { signal });
         sessionId = s.id;
-        setTitle(s.id, text);
+        // The server titles the session from this message; show it at once.
+        sessionTitles.set(s.id, titleFrom(text));
         showSession();
         loadSessions();
-      } else {
-        setTitle(sessionId, text);
       }
       await stream(postSse('/run_sse', {
         appName: runAgent,

@@ -150,6 +150,7 @@ export function stickToBottom(scroller) {
 const ICONS = {
   tool: 'M14.7 6.3a1 1 0 0 0 0 1.4l1.6 1.6a1 1 0 0 0 1.4 0l3.77-3.77a6 6 0 0 1-7.94 7.94l-6.91 6.91a2.12 2.12 0 0 1-3-3l6.91-6.91a6 6 0 0 1 7.94-7.94l-3.76 3.76z',
   trash: 'M3 6h18M8 6V4h8v2M19 6l-1 14H6L5 6M10 11v5M14 11v5',
+  pencil: 'M17 3l4 4L8 20H4v-4zM14 6l4 4',
   pause: 'M10 4H6v16h4zM18 4h-4v16h4z',
   alert: 'M10.29 3.86L1.82 18a2 2 0 0 0 1.71 3h16.94a2 2 0 0 0 1.71-3L13.71 3.86a2 2 0 0 0-3.42 0zM12 9v4M12 17h.01',
   handover: 'M15 10l5 5-5 5M4 4v7a4 4 0 0 0 4 4h12',

@@ -296,6 +296,7 @@ impl Runner {
                 Some(log) => log,
                 None => self.read(user_id, session_id).await?,
             };
+            let untitled = crate::session::title_of(&log.state).is_none();
             let (shared, rx) = self.shared(new_id(), user_id, session_id, log, stream);
             let ctx = self.root_context(shared.clone());
             let mut user_event = ctx.new_event("user");
@@ -303,6 +304,10 @@ impl Runner {
             // Only an attempt on a cached session may be retried, so only it needs a copy.
             let parts = if from_cache { message.parts.clone() } else { std::mem::take(&mut message.parts) };
             user_event.content = Some(Content { role: "user".into(), parts });
+            // A session without a title takes one from its first message with text.
+            if let Some(title) = untitled.then(|| crate::session::title_from(&user_event.text())).flatten() {
+                user_event.actions.state_delta.insert(crate::session::TITLE_KEY.into(), title.into());
+            }
             match ctx.emit(user_event).await {
                 Ok(()) => break (shared, rx, ctx),
                 Err(e)

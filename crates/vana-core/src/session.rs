@@ -59,6 +59,40 @@ pub struct SessionSummary {
     pub created_at: f64,
     /// Time of the last append.
     pub last_update_time: f64,
+    /// The session's title (state key [`TITLE_KEY`]), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// The state key that holds a session's title: set from the first user message by the runner,
+/// changed by the user with a state delta (the session PATCH of the HTTP API).
+pub const TITLE_KEY: &str = "vana:title";
+
+/// The longest title made from a message, in characters.
+const TITLE_CHARS: usize = 80;
+
+/// A session title made from a user's message: its whitespace collapsed, cut to 80 characters at
+/// a word boundary where one is near (with "…" when cut); `None` for a message without text.
+pub fn title_from(text: &str) -> Option<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.is_empty() {
+        return None;
+    }
+    let full = words.join(" ");
+    if full.chars().count() <= TITLE_CHARS {
+        return Some(full);
+    }
+    let cut: String = full.chars().take(TITLE_CHARS - 1).collect();
+    let at_word = match cut.rfind(' ') {
+        Some(i) if i >= TITLE_CHARS / 2 => &cut[..i],
+        _ => &cut,
+    };
+    Some(format!("{}…", at_word.trim_end()))
+}
+
+/// The title held in a session's state, if any (a non-empty string under [`TITLE_KEY`]).
+pub fn title_of(state: &JsonMap) -> Option<String> {
+    state.get(TITLE_KEY).and_then(Value::as_str).filter(|t| !t.trim().is_empty()).map(str::to_string)
 }
 
 /// Which events to load with a session.

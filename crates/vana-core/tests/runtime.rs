@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use vana_core::agent::TRANSFER_TOOL;
 use vana_core::{
-    AgentTool, EventWindow, LlmAgent, Outcome, RunConfig, Runner, ToolPolicy, WorkflowAgent, WorkflowKind,
+    session::TITLE_KEY, AgentTool, EventWindow, LlmAgent, Outcome, RunConfig, Runner, ToolPolicy,
+    WorkflowAgent, WorkflowKind,
 };
 use vana_testkit::{ScriptedError, ScriptedModel, ScriptedTurn};
 
@@ -534,4 +535,36 @@ async fn a_session_changed_by_another_writer_is_reloaded_not_served_stale() {
     run_on(&runner, &session, "fresh start").await;
     let seen: Vec<String> = m.requests().last().unwrap().contents.iter().map(|c| c.text()).collect();
     assert_eq!(seen, vec!["fresh start".to_string()]);
+}
+
+#[tokio::test]
+async fn a_session_takes_its_title_from_the_first_message_and_keeps_one_the_user_set() {
+    let m = model("titles", vec![ScriptedTurn::text("ok")]);
+    let agent = LlmAgent::builder("vana", m).description("Orchestrator").build();
+    let store = store();
+    let runner = Runner::new(agent, store.clone());
+    let long = format!("Plot   revenue\nby month {}", "and then some more words ".repeat(8));
+    let (session, events, _) = run(&runner, &long).await;
+    let title = |s: &vana_core::Session| vana_core::session::title_of(&s.state);
+    let stored = store.get_session("vana", "u1", &session, EventWindow::All).await.unwrap().unwrap();
+    let t = title(&stored).expect("titled by the first message");
+    assert!(t.starts_with("Plot revenue by month and then"), "{t}");
+    assert!(t.ends_with('…') && t.chars().count() <= 80, "{t}");
+    // The title rides on the user's event, so it is part of the log like any state change.
+    assert!(events[0].author == "user" && events[0].actions.state_delta.contains_key(TITLE_KEY));
+    // A later message does not retitle it.
+    run_on(&runner, &session, "something else").await;
+    let stored = store.get_session("vana", "u1", &session, EventWindow::All).await.unwrap().unwrap();
+    assert_eq!(title(&stored).as_deref(), Some(t.as_str()));
+    let listed = store.list_sessions(Some("vana"), "u1").await.unwrap();
+    assert_eq!(listed[0].title.as_deref(), Some(t.as_str()), "listings carry the title");
+
+    // A session created with a title (or renamed) keeps it.
+    let named = store
+        .create_session("vana", "u1", None, [(TITLE_KEY.to_string(), json!("Mine"))].into_iter().collect())
+        .await
+        .unwrap();
+    run_on(&runner, &named.id, "hello there").await;
+    let stored = store.get_session("vana", "u1", &named.id, EventWindow::All).await.unwrap().unwrap();
+    assert_eq!(title(&stored).as_deref(), Some("Mine"));
 }

@@ -193,7 +193,8 @@ pub async fn create_session_with_id(
     create(&state, &p, &app, &user, Some(id), body).await
 }
 
-/// `GET /apps/{app}/users/{user}/sessions`: the user's sessions of this app, newest first.
+/// `GET /apps/{app}/users/{user}/sessions`: the user's sessions of this app, newest first; each
+/// one's `state` holds only its title (`vana:title`), if it has one.
 pub async fn list_sessions(
     State(state): State<Shared>,
     Extension(p): Extension<Principal>,
@@ -205,7 +206,12 @@ pub async fn list_sessions(
     let out: Vec<Value> = list
         .into_iter()
         .map(|s| {
-            json!({"id": s.id, "appName": s.app_name, "userId": s.user_id, "state": {}, "events": [],
+            // A listing's state holds only the title (ADK's Session has no other place for it).
+            let state = match s.title {
+                Some(t) => json!({ vana_core::session::TITLE_KEY: t }),
+                None => json!({}),
+            };
+            json!({"id": s.id, "appName": s.app_name, "userId": s.user_id, "state": state, "events": [],
                    "lastUpdateTime": s.last_update_time})
         })
         .collect();

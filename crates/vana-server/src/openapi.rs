@@ -114,7 +114,7 @@ fn operations(auth: bool, metrics_public: bool) -> Vec<Op> {
         Op { method: "get", path: "/list-apps", id: "listApps", tag: "adk", summary: "Every agent of the catalog (names)", access: Access::Key, body: Body::None, params: vec![], ok: vec![("200", strings("Agent names"))], errors: &[] },
         Op { method: "get", path: "/api/agents", id: "listAgents", tag: "ui", summary: "Every agent with its description, tools and sub-agents", access: Access::Key, body: Body::None, params: vec![],
              ok: vec![("200", json_response("The agents", json!({"type": "array", "items": schema_ref("Agent")})))], errors: &[] },
-        Op { method: "get", path: "/apps/{app}/users/{user}/sessions", id: "listSessions", tag: "adk", summary: "The user's sessions of an app, newest first (without events)", access: Access::Key, body: Body::None, params: vec![],
+        Op { method: "get", path: "/apps/{app}/users/{user}/sessions", id: "listSessions", tag: "adk", summary: "The user's sessions of an app, newest first (without events; state holds only the title, vana:title)", access: Access::Key, body: Body::None, params: vec![],
              ok: vec![("200", json_response("Sessions", json!({"type": "array", "items": schema_ref("Session")})))], errors: &[404, 503] },
         Op { method: "post", path: "/apps/{app}/users/{user}/sessions", id: "createSession", tag: "adk", summary: "Create a session (optional state and sessionId)", access: Access::Key, body: Body::OptionalJson("CreateSession"), params: vec![],
              ok: vec![("200", session())], errors: &[404, 409, 503] },

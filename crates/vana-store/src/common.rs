@@ -96,3 +96,8 @@ pub(crate) fn window_bounds(version: u64, window: vana_core::EventWindow) -> (u6
         vana_core::EventWindow::Last(n) => (version.saturating_sub(n as u64), version),
     }
 }
+
+/// A listed session's title: the string under `vana:title` in its state, unless blank.
+pub(crate) fn title(stored: Option<String>) -> Option<String> {
+    stored.filter(|t| !t.trim().is_empty())
+}

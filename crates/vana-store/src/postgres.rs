@@ -2,7 +2,7 @@
 
 use crate::common::{
     delta_persists, parse_status, persisted_state, refuse_partial, split_delta, status_name, stored_version,
-    version_of, window_bounds,
+    title, version_of, window_bounds,
 };
 use crate::schema::{latest, POSTGRES_MIGRATIONS};
 use async_trait::async_trait;
@@ -292,8 +292,8 @@ impl SessionStore for PostgresStore {
         let op = |e| pg("list sessions", e);
         let stmt = client
             .prepare_cached(
-                "SELECT id, app_name, user_id, version, created_at, updated_at FROM sessions \
-                 WHERE user_id = $1 AND ($2::text IS NULL OR app_name = $2) \
+                "SELECT id, app_name, user_id, version, created_at, updated_at, state->>'vana:title' \
+                 FROM sessions WHERE user_id = $1 AND ($2::text IS NULL OR app_name = $2) \
                  ORDER BY updated_at DESC, created_at DESC, id DESC",
             )
             .await
@@ -308,6 +308,7 @@ impl SessionStore for PostgresStore {
                 version: version_of(r.get(3)),
                 created_at: r.get(4),
                 last_update_time: r.get(5),
+                title: title(r.get(6)),
             })
             .collect())
     }

@@ -11,7 +11,7 @@
 
 use crate::common::{
     corrupt, delta_persists, parse_status, persisted_state, refuse_partial, status_name, stored_version,
-    unserializable, version_of, window_bounds,
+    title, unserializable, version_of, window_bounds,
 };
 use crate::schema::{latest, SQLITE_MIGRATIONS};
 use async_trait::async_trait;
@@ -703,7 +703,8 @@ impl SessionStore for SqliteStore {
         self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT id, app_name, user_id, version, created_at, updated_at FROM sessions \
+                    "SELECT id, app_name, user_id, version, created_at, updated_at, \
+                     json_extract(state, '$.\"vana:title\"') FROM sessions \
                      WHERE user_id = ?1 AND (?2 IS NULL OR app_name = ?2) \
                      ORDER BY updated_at DESC, created_at DESC, id DESC",
                 )
@@ -717,6 +718,7 @@ impl SessionStore for SqliteStore {
                         version: version_of(r.get(3)?),
                         created_at: r.get(4)?,
                         last_update_time: r.get(5)?,
+                        title: title(r.get::<_, Option<String>>(6).ok().flatten()),
                     })
                 })
                 .map_err(|e| sql("list sessions", e))?;

@@ -131,6 +131,7 @@ impl SessionStore for MemoryStore {
                 version: s.events.len() as u64,
                 created_at: s.created_at,
                 last_update_time: s.updated_at,
+                title: vana_core::session::title_of(&s.state),
             })
             .collect();
         // Newest first, as the SQL stores order them: updated, then created, then id.
