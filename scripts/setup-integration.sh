@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what the Enterprise Integration and GitHub tools and their tests need:
+# - Debian's `jq` (transform_data's filters are checked against the jq CLI);
+# - npm `@simulacrum/github-api-simulator` (the GitHub tools are tested against it on 127.0.0.1;
+#   it serves responses built from GitHub's own OpenAPI description) and npm `typescript`
+#   (`tsc` type-checks generated TypeScript clients), into .cache/integration-node;
+# - PyPI `openapi-generator-cli` (it ships the OpenAPI Generator jar, run with the machine's Java)
+#   into .cache/integration-venv, plus Java (Debian's default-jre-headless) when it is missing.
+# Idempotent and quiet; fast when everything is present.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+CACHE="$ROOT/.cache"
+NODE_DIR="$CACHE/integration-node"
+VENV="$CACHE/integration-venv"
+SIM_VERSION="0.8.0"
+TS_VERSION="5.9.3"
+OAG_VERSION="7.26.0"
+
+need=()
+command -v jq >/dev/null 2>&1 || need+=(jq)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+mkdir -p "$NODE_DIR"
+if [ ! -f "$NODE_DIR/node_modules/@simulacrum/github-api-simulator/package.json" ] \
+  || [ ! -x "$NODE_DIR/node_modules/.bin/tsc" ]; then
+  (cd "$NODE_DIR" && [ -f package.json ] || echo '{"name":"vana-integration-tests","private":true}' > "$NODE_DIR/package.json")
+  (cd "$NODE_DIR" && npm install --silent --no-audit --no-fund \
+    "@simulacrum/github-api-simulator@$SIM_VERSION" "typescript@$TS_VERSION" >/dev/null)
+fi
+
+if [ ! -x "$VENV/bin/openapi-generator-cli" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "openapi-generator-cli==$OAG_VERSION"
+fi
