@@ -12,6 +12,7 @@
 pub mod browser;
 pub mod cdp;
 pub mod config;
+pub mod design;
 mod js;
 pub mod page;
 pub mod process;
@@ -22,6 +23,7 @@ mod tools;
 
 pub use browser::Browser;
 pub use config::BrowserConfig;
+pub use design::{DesignConfig, DesignSuite};
 
 use std::sync::Arc;
 use vana_core::Tool;
