@@ -39,6 +39,21 @@ const DENIED: &[&str] = &[
     "input_line_number",
 ];
 
+/// jq's `@csv` and `@tsv`, which jaq's standard library does not define (as jq 1.6 formats them).
+const EXTRA_DEFS: &str = r#"
+def @csv: if type != "array" then error("cannot csv-format \(type), only an array")
+  else map(if type == "string" then "\"" + (split("\"") | join("\"\"")) + "\""
+           elif type == "null" then ""
+           elif type == "boolean" or type == "number" then tostring
+           else error("\(type) is not valid in a csv row") end) | join(",") end;
+def @tsv: if type != "array" then error("cannot tsv-format \(type), only an array")
+  else map(if type == "string" then split("\\") | join("\\\\") | split("\t") | join("\\t")
+               | split("\n") | join("\\n") | split("\r") | join("\\r")
+           elif type == "null" then ""
+           elif type == "boolean" or type == "number" then tostring
+           else error("\(type) is not valid in a tsv row") end) | join("\t") end;
+"#;
+
 fn source_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "description": "The data: a file name in the session workspace (CSV, TSV, JSON or JSON lines, e.g. \"orders.csv\"), \
@@ -282,11 +297,19 @@ fn parse_inputs(raw: &Raw) -> Result<Vec<Val>, String> {
 fn run_filter(code: &str, inputs: Vec<Val>) -> Result<Vec<Val>, String> {
     use jaq_core::load::{Arena, File, Loader};
     use jaq_core::{data, Compiler, Ctx, Vars};
-    let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs());
-    let funs = jaq_core::funs()
-        .chain(jaq_std::funs())
-        .chain(jaq_json::funs())
-        .filter(|(name, _, _)| !DENIED.contains(name));
+    let extra = jaq_core::load::parse(EXTRA_DEFS, |p| p.defs()).unwrap_or_default();
+    let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs()).chain(extra);
+    // Denied natives stay defined (the standard library's definitions refer to them) but fail
+    // when called.
+    let funs = jaq_core::funs::<Data>().chain(jaq_std::funs::<Data>()).chain(jaq_json::funs::<Data>()).map(
+        |(name, args, native)| {
+            if DENIED.contains(&name) {
+                jaq_core::native::run::<Data>((name, args, refused))
+            } else {
+                (name, args, native)
+            }
+        },
+    );
     let loader = Loader::new(defs);
     let arena = Arena::default();
     let modules = loader
@@ -327,6 +350,15 @@ fn run_filter(code: &str, inputs: Vec<Val>) -> Result<Vec<Val>, String> {
         }
     }
     Ok(out)
+}
+
+type Data = jaq_core::data::JustLut<Val>;
+
+/// What a denied native does when called.
+fn refused<'a>(_: jaq_core::Cv<'a, Data>) -> jaq_core::ValXs<'a, <Data as jaq_core::DataT>::V<'a>> {
+    jaq_core::native::bome(Err(jaq_core::Error::str(
+        "transform_data does not allow this filter (no environment, inputs, halting or stderr)",
+    )))
 }
 
 fn describe_load<E: std::fmt::Debug>(errs: &E) -> String {
@@ -642,5 +674,14 @@ impl TypedTool for TransformData {
             }
         }
         Ok(ToolOutput::json(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_extra_definitions_parse() {
+        let defs = jaq_core::load::parse(super::EXTRA_DEFS, |p| p.defs()).expect("EXTRA_DEFS parse");
+        assert_eq!(defs.len(), 2);
     }
 }
