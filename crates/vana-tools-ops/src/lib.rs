@@ -1,23 +1,45 @@
-//! The suite crate for Security and DevOps (code and secret scanners, malware scanning, security
-//! headers, containers, cloud APIs, pipeline validation): one crate per group of
-//! dependencies. It has no tools yet; agents that declare them are marked unavailable and never
-//! handed a task until it does.
+//! The suite crate for Security and DevOps: one crate for the scanners, container and cloud API
+//! clients. Today it holds the security half ([`security`]: secret scanning, semgrep with VANA's
+//! rule packs, security headers and TLS, ClamAV/YARA and VirusTotal); the DevOps tools will sit
+//! beside it. Session files are reached only through the toolkit's `SessionFiles`.
+
+pub mod security;
 
 use std::sync::Arc;
 use vana_core::Tool;
-use vana_toolkit::ToolSuite;
+use vana_toolkit::{SessionFiles, SuiteStatus, ToolSuite};
 
-/// The suite (no tools yet).
-pub struct OpsSuite;
+/// The suite.
+pub struct OpsSuite {
+    files: SessionFiles,
+    security: Arc<security::SecurityConfig>,
+}
+
+impl OpsSuite {
+    /// The tools over the session workspaces, VANA's data dir and the shared outbound policy.
+    pub fn new(files: SessionFiles, data_dir: std::path::PathBuf, policy: vana_net::OutboundPolicy) -> Self {
+        let mut config = security::SecurityConfig::for_data_dir(&data_dir);
+        config.policy = policy;
+        OpsSuite::with_security(files, config)
+    }
+
+    /// The tools with the security settings given in full.
+    pub fn with_security(files: SessionFiles, security: security::SecurityConfig) -> Self {
+        OpsSuite { files, security: Arc::new(security) }
+    }
+}
 
 impl ToolSuite for OpsSuite {
     fn name(&self) -> &'static str {
         "ops"
     }
     fn description(&self) -> &'static str {
-        "scanners, containers, cloud APIs and pipeline validation (not built yet)"
+        "security scanners: secrets, semgrep, security headers and TLS, ClamAV/YARA, VirusTotal (DevOps tools not built yet)"
     }
     fn tools(&self) -> Vec<Arc<dyn Tool>> {
-        Vec::new()
+        security::tools(&self.files, &self.security)
+    }
+    fn status(&self) -> SuiteStatus {
+        SuiteStatus { missing: security::missing(&self.security) }
     }
 }

@@ -1,0 +1,100 @@
+//! A private copy of what an external scanner (semgrep, clamscan, yara) reads: files read from
+//! the session workspace through its API are written under VANA's data dir
+//! (`<data>/security/tmp/<unique>`), so the scanner never opens a path in the workspace itself
+//! (where sandboxed code can plant links). The folder is removed when the staging is dropped.
+//! VANA's own managed environments and the operator's rule and signature files are also
+//! reached here.
+
+use crate::security::input::Source;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use vana_core::ToolError;
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// A temporary folder of staged files.
+#[derive(Debug)]
+pub struct Staging {
+    root: PathBuf,
+}
+
+impl Staging {
+    /// A fresh folder under `<data>/security/tmp`.
+    pub fn new(data_dir: &Path) -> Result<Staging, ToolError> {
+        let root = data_dir.join("security").join("tmp").join(format!(
+            "{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&root).map_err(|e| {
+            ToolError::Failed(format!("cannot create the scan folder {}: {e}", root.display()))
+        })?;
+        Ok(Staging { root })
+    }
+
+    /// The folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Writes `bytes` at `rel` below the folder (a workspace-normalised name: no `..`, not
+    /// absolute), creating folders; returns its path.
+    pub fn put(&self, rel: &str, bytes: &[u8]) -> Result<PathBuf, ToolError> {
+        if rel.split('/').any(|c| c == ".." || c.is_empty()) || rel.starts_with('/') {
+            return Err(ToolError::InvalidArgs(format!("`{rel}` is not a relative file name")));
+        }
+        let path = self.root.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| ToolError::Failed(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        std::fs::write(&path, bytes)
+            .map_err(|e| ToolError::Failed(format!("cannot write {}: {e}", path.display())))?;
+        Ok(path)
+    }
+
+    /// Writes every source under `dir` (a folder name below the root); returns that folder.
+    pub fn put_all(&self, dir: &str, sources: &[Source]) -> Result<PathBuf, ToolError> {
+        let base = self.root.join(dir);
+        std::fs::create_dir_all(&base)
+            .map_err(|e| ToolError::Failed(format!("cannot create {}: {e}", base.display())))?;
+        for s in sources {
+            self.put(&format!("{dir}/{}", s.name), &s.bytes)?;
+        }
+        Ok(base)
+    }
+
+    /// Reads a file the scanner wrote below the folder.
+    pub fn read(&self, rel: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.root.join(rel)).ok()
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Reads an operator's file (a rule file, a CA certificate): these are configured paths, never
+/// workspace paths.
+pub fn read_operator_file(path: &Path, what: &str) -> Result<Vec<u8>, ToolError> {
+    std::fs::read(path)
+        .map_err(|e| ToolError::Unavailable(format!("cannot read {what} {}: {e}", path.display())))
+}
+
+/// Whether an executable is reachable: a path that is a file, or a bare name found on PATH.
+pub fn find_executable(program: &Path) -> Option<PathBuf> {
+    if program.components().count() > 1 {
+        return program.is_file().then(|| program.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
+}
+
+/// Whether a folder holds at least one file with one of the given extensions.
+pub fn dir_has_files(dir: &Path, exts: &[&str]) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|rd| {
+        rd.flatten().any(|e| e.path().extension().and_then(|x| x.to_str()).is_some_and(|x| exts.contains(&x)))
+    })
+}
