@@ -227,10 +227,15 @@ pub async fn text_contrast(page: &Page) -> Result<Value, ToolError> {
             continue;
         };
         // From the canvas up: white, then each layer from the outermost in.
-        let bg = layers.iter().rev().fold(white, |acc, l| l.over(acc));
+        // Rounded to 8-bit channels, as the screen shows them.
+        let byte = |c: color::Rgba| {
+            let [r, g, b] = c.bytes();
+            color::Rgba::rgb8(r, g, b)
+        };
+        let bg = byte(layers.iter().rev().fold(white, |acc, l| l.over(acc)));
         let mut fg_eff = fg;
         fg_eff.a *= e["opacity"].as_f64().unwrap_or(1.0);
-        let shown = fg_eff.over(bg);
+        let shown = byte(fg_eff.over(bg));
         let ratio = contrast::ratio(shown, bg);
         let size = e["font_size"].as_f64().unwrap_or(16.0);
         let weight = e["font_weight"].as_i64().unwrap_or(400);
