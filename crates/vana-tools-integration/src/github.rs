@@ -602,6 +602,9 @@ pub struct ListIssuesArgs {
     /// Most issues returned (default 30); pages are followed up to `[github] max_pages`.
     #[serde(default, deserialize_with = "vana_toolkit::args::whole")]
     pub limit: Option<u32>,
+    /// Also list pull requests (GitHub's issues endpoint returns both; default false).
+    #[serde(default)]
+    pub include_pull_requests: Option<bool>,
 }
 
 fn state_of(s: &Option<String>) -> Result<&str, ToolError> {
@@ -627,8 +630,17 @@ tool!(
             path.push_str(&format!("&labels={}", enc(&a.labels.join(","))));
         }
         let l = gh.list(&path, limit_of(a.limit), None).await?;
-        let issues: Vec<Value> =
-            l.items.iter().filter(|i| i.get("pull_request").is_none()).map(issue_summary).collect();
+        let with_prs = a.include_pull_requests.unwrap_or(false);
+        let issues: Vec<Value> = l
+            .items
+            .iter()
+            .filter(|i| with_prs || i.get("pull_request").is_none())
+            .map(|i| {
+                let mut s = issue_summary(i);
+                s["is_pull_request"] = json!(i.get("pull_request").is_some());
+                s
+            })
+            .collect();
         Ok(json!({"issues": issues, "pages_read": l.pages, "more": l.more, "rate_limit": l.rate}))
     }
 );
