@@ -4,6 +4,7 @@
 //! `scan_file_virustotal` / `upload_file_virustotal` (VirusTotal v3).
 
 pub mod config;
+pub mod headers;
 pub mod input;
 pub mod managed_env;
 pub mod secrets;
@@ -21,6 +22,7 @@ pub fn tools(files: &SessionFiles, config: &Arc<SecurityConfig>) -> Vec<Arc<dyn 
     vec![
         typed(secrets::ScanSecrets::new(files.clone(), config.limits)),
         typed(semgrep::ScanCodeSemgrep::new(files.clone(), config.clone())),
+        typed(headers::CheckSecurityHeaders::new(config.clone())),
     ]
 }
 
