@@ -6,6 +6,7 @@
 pub mod config;
 pub mod headers;
 pub mod input;
+pub mod malware;
 pub mod managed_env;
 pub mod secrets;
 pub mod semgrep;
@@ -23,6 +24,7 @@ pub fn tools(files: &SessionFiles, config: &Arc<SecurityConfig>) -> Vec<Arc<dyn 
         typed(secrets::ScanSecrets::new(files.clone(), config.limits)),
         typed(semgrep::ScanCodeSemgrep::new(files.clone(), config.clone())),
         typed(headers::CheckSecurityHeaders::new(config.clone())),
+        typed(malware::ScanFileMalware::new(files.clone(), config.clone())),
     ]
 }
 
@@ -34,6 +36,15 @@ pub fn missing(config: &SecurityConfig) -> Vec<MissingPart> {
         out.push(MissingPart {
             what: format!("semgrep {} (set up on first use of scan_code_semgrep)", semgrep::SEMGREP_VERSION),
             fix: semgrep.install_command(),
+        });
+    }
+    if let Some((what, fix)) = malware::clamav_missing(config) {
+        out.push(MissingPart { what: format!("{what} (scan_file_malware)"), fix });
+    }
+    if staging::find_executable(&config.yara).is_none() {
+        out.push(MissingPart {
+            what: "YARA (scan_file_malware)".into(),
+            fix: "apt-get install -y yara".into(),
         });
     }
     out
