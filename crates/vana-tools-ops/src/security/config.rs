@@ -27,6 +27,8 @@ pub struct SecurityConfig {
     pub virustotal_url: String,
     /// The environment variable holding the VirusTotal API key.
     pub virustotal_key_env: String,
+    /// The VirusTotal API key itself (from the config), used before the environment variable.
+    pub virustotal_api_key: Option<String>,
     /// PEM files of CA certificates trusted by `check_security_headers` besides the system's.
     pub extra_ca_roots: Vec<PathBuf>,
     /// Read limits of every scan.
@@ -51,6 +53,7 @@ impl SecurityConfig {
             yara_rules: Vec::new(),
             virustotal_url: "https://www.virustotal.com".into(),
             virustotal_key_env: "VIRUSTOTAL_API_KEY".into(),
+            virustotal_api_key: None,
             extra_ca_roots: Vec::new(),
             limits: Limits::default(),
             policy: OutboundPolicy::strict(),

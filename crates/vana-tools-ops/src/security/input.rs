@@ -138,3 +138,9 @@ pub fn text_or_path(text: &Option<String>, path: &Option<String>) -> Result<(), 
 pub fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8192)].contains(&0)
 }
+
+/// A workspace path checked before anything is read (`..`, absolute paths and NUL refused
+/// with the reason, even in a session that has no workspace yet).
+pub fn checked(path: &str) -> Result<String, ToolError> {
+    vana_workspace::normalize(path).map_err(tool_error)
+}

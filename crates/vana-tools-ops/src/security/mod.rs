@@ -11,6 +11,7 @@ pub mod managed_env;
 pub mod secrets;
 pub mod semgrep;
 pub mod staging;
+pub mod virustotal;
 
 pub use config::SecurityConfig;
 
@@ -25,6 +26,8 @@ pub fn tools(files: &SessionFiles, config: &Arc<SecurityConfig>) -> Vec<Arc<dyn 
         typed(semgrep::ScanCodeSemgrep::new(files.clone(), config.clone())),
         typed(headers::CheckSecurityHeaders::new(config.clone())),
         typed(malware::ScanFileMalware::new(files.clone(), config.clone())),
+        typed(virustotal::ScanFileVirusTotal::new(files.clone(), config.clone())),
+        typed(virustotal::UploadFileVirusTotal::new(files.clone(), config.clone())),
     ]
 }
 

@@ -68,6 +68,9 @@ impl TypedTool for ScanSecrets {
     }
     async fn run(&self, args: ScanSecretsArgs, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
         input::text_or_path(&args.text, &args.path)?;
+        if let Some(w) = &args.write_baseline {
+            input::checked(w).map_err(|e| ToolError::InvalidArgs(format!("field `write_baseline`: {e}")))?;
+        }
         if let Some(bad) = args.allow.iter().find(|f| !baseline::is_fingerprint(f)) {
             return Err(ToolError::InvalidArgs(format!(
                 "field `allow`: `{bad}` is not a fingerprint (32 hex digits, as findings report them)"
@@ -75,7 +78,7 @@ impl TypedTool for ScanSecrets {
         }
         let mut accepted = baseline::Baseline::from_list(&args.allow);
         if let Some(b) = &args.baseline {
-            let bytes = self.files.read(&ctx, b, 16 * 1024 * 1024)?;
+            let bytes = self.files.read(&ctx, &input::checked(b)?, 16 * 1024 * 1024)?;
             accepted.extend(baseline::Baseline::parse(&bytes).map_err(|e| {
                 ToolError::InvalidArgs(format!("field `baseline`: `{b}` is not a baseline: {e}"))
             })?);
