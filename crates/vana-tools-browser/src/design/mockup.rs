@@ -479,7 +479,7 @@ pub fn render(spec: &PageSpec) -> Result<String, String> {
             out.push_str("<main id=\"main\">\n");
             in_main = true;
             if !has_hero && !h1_done {
-                let _ = write!(out, "<div class=\"wrap\"><h1>{}</h1></div>\n", escape(&spec.title));
+                let _ = writeln!(out, "<div class=\"wrap\"><h1>{}</h1></div>", escape(&spec.title));
                 h1_done = true;
             }
         } else if !is_main && in_main {
@@ -608,9 +608,9 @@ pub fn render(spec: &PageSpec) -> Result<String, String> {
                     }
                 }
                 let submit = s.cta.as_ref().map(|c| escape(&c.label)).unwrap_or_else(|| "Submit".into());
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    "<button class=\"button\" type=\"submit\">{submit}</button></form></div></section>\n"
+                    "<button class=\"button\" type=\"submit\">{submit}</button></form></div></section>"
                 );
             }
             SectionKind::Pricing => {
