@@ -36,7 +36,10 @@ if [ ! -f "$NODE_DIR/node_modules/@simulacrum/github-api-simulator/package.json"
     "@simulacrum/github-api-simulator@$SIM_VERSION" "typescript@$TS_VERSION" >/dev/null)
 fi
 
-if [ ! -x "$VENV/bin/openapi-generator-cli" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "openapi-generator-cli==$OAG_VERSION"
+# The venv also holds what generated Python clients import (their requirements.txt), so the
+# tests can import them and call a running `vana serve`.
+if [ ! -x "$VENV/bin/openapi-generator-cli" ] || ! "$VENV/bin/python" -c "import pydantic, urllib3, dateutil" 2>/dev/null; then
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "openapi-generator-cli==$OAG_VERSION" \
+    "pydantic>=2.11,<3" "urllib3>=2.7,<3" "python-dateutil>=2.8.2" "typing-extensions>=4.7.1"
 fi

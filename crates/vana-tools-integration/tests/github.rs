@@ -138,12 +138,15 @@ async fn the_tools_read_repositories_issues_and_pull_requests_from_the_simulator
     assert!(matches!(err, ToolError::InvalidArgs(_)), "{err:?}");
 }
 
+/// One request: method, URI, Authorization, Accept, body.
+type Seen = (String, String, Option<String>, Option<String>, String);
+
 /// What the local GitHub-format server does.
 #[derive(Default)]
 struct Gh {
     requests: AtomicUsize,
     limited: AtomicUsize,
-    seen: Mutex<Vec<(String, String, Option<String>, Option<String>, String)>>,
+    seen: Mutex<Vec<Seen>>,
     addr: Mutex<Option<SocketAddr>>,
 }
 
