@@ -6,6 +6,8 @@
 #   (`tsc` type-checks generated TypeScript clients), into .cache/integration-node;
 # - PyPI `openapi-generator-cli` (it ships the OpenAPI Generator jar, run with the machine's Java)
 #   into .cache/integration-venv, plus Java (Debian's default-jre-headless) when it is missing.
+# - the crates a generated Rust client depends on (crates/vana-tools-integration/tests/support/
+#   rust-client-deps), fetched into cargo's cache so its `cargo check --offline` needs no network.
 # Idempotent and quiet; fast when everything is present.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -43,3 +45,6 @@ if [ ! -x "$VENV/bin/openapi-generator-cli" ] || ! "$VENV/bin/python" -c "import
   "$VENV/bin/pip" install -q "openapi-generator-cli==$OAG_VERSION" \
     "pydantic>=2.11,<3" "urllib3>=2.7,<3" "python-dateutil>=2.8.2" "typing-extensions>=4.7.1"
 fi
+
+# Dependencies of generated Rust clients, into cargo's download cache (fast when present).
+cargo fetch --quiet --manifest-path "$ROOT/crates/vana-tools-integration/tests/support/rust-client-deps/Cargo.toml"

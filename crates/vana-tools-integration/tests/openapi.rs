@@ -43,6 +43,23 @@ fn run(cmd: &mut Command) -> String {
     text
 }
 
+/// `cargo check --offline` of a generated Rust client (rustls instead of native-tls, with the
+/// lock file of the dependencies the setup script fetched), in a target dir kept under .cache.
+fn cargo_check(dir: &Path) {
+    let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/rust-client-deps");
+    std::fs::copy(support.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    // A generated crate is its own workspace, wherever it lies.
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    if !text.contains("[workspace]") {
+        std::fs::write(&manifest, format!("{text}\n[workspace]\n")).unwrap();
+    }
+    run(Command::new(env!("CARGO"))
+        .args(["check", "--offline", "--quiet", "--no-default-features", "--features", "rustls"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", repo_root().join(".cache/integration-rust-target")));
+}
+
 #[tokio::test]
 async fn specs_are_validated_from_the_workspace_and_from_urls() {
     let f = generator_fixture();
@@ -122,10 +139,10 @@ async fn typescript_python_and_rust_clients_are_generated_into_the_workspace_and
     ));
     assert_eq!(serde_json::from_str::<Value>(text.trim()).unwrap(), json!({"id": 3, "text": "hi"}));
 
-    // Rust: the crate is there with its manifest and API module.
+    // Rust: `cargo check` passes (offline: the setup script fetched its dependencies).
     let manifest = std::fs::read_to_string(root.join("rs/Cargo.toml")).unwrap();
     assert!(manifest.contains("name = \"notes_api\"") && manifest.contains("reqwest"), "{manifest}");
-    assert!(root.join("rs/src/apis/default_api.rs").is_file());
+    cargo_check(&root.join("rs"));
 
     // Refusals: unknown language, a path out of the workspace, a spec that is not valid.
     let err =
@@ -278,6 +295,12 @@ async fn a_client_generated_from_vanas_own_openapi_creates_a_session_on_vana_ser
     let v: Value = serde_json::from_str(out.lines().rev().find(|l| l.starts_with('{')).unwrap()).unwrap();
     assert_eq!(v["made"], v["got"], "{v}");
     assert_eq!(v["state"]["project"], "gemini", "{v}");
+
+    // The Rust client of VANA's API passes `cargo check`.
+    let rs = f
+        .ok("generate_api_client", json!({"spec": spec, "language": "rust", "package_name": "vana_client"}))
+        .await;
+    cargo_check(&root.join(rs["output_dir"].as_str().unwrap()));
 
     let client_dir = root.join(py["output_dir"].as_str().unwrap());
     assert!(find_dir(&client_dir, "vana_client").is_some());
