@@ -7,6 +7,9 @@
 //!   field renaming and selection, type coercion with a report of what failed, into the workspace;
 //! - `validate_openapi_spec` and `generate_api_client` ([`openapi`]): OpenAPI 3.0/3.1 checks and
 //!   clients from the OpenAPI Generator jar run with the machine's Java;
+//! - `sync_data_between_systems` ([`sync`]): a file, a SQL query or a paginated JSON API into a
+//!   table on a configured writable `[sql]` connection (PostgreSQL, SQLite): append, upsert or
+//!   mirror, dry run by default, batches in transactions, safe to re-run;
 //! - the GitHub tools ([`github`]): REST v3 with `GITHUB_TOKEN`, a configurable base URL for
 //!   GitHub Enterprise, pagination and rate limits; creating anything asks for approval.
 //!
@@ -19,6 +22,7 @@ pub mod github;
 pub mod jsonpath;
 pub mod openapi;
 pub mod schema_infer;
+pub mod sync;
 pub mod timing;
 pub mod transform;
 
@@ -35,6 +39,7 @@ pub struct IntegrationSuite {
     policy: vana_net::OutboundPolicy,
     web: vana_net::OutboundPolicy,
     files: SessionFiles,
+    connections: std::collections::BTreeMap<String, sync::SyncConnection>,
 }
 
 impl IntegrationSuite {
@@ -47,7 +52,17 @@ impl IntegrationSuite {
         files: SessionFiles,
     ) -> Self {
         let policy = config.outbound(&web);
-        IntegrationSuite { config, github, policy, web, files }
+        IntegrationSuite { config, github, policy, web, files, connections: Default::default() }
+    }
+
+    /// The databases `sync_data_between_systems` may read and write: the `[sql.connections]`
+    /// of the database tools, by name (vana-app passes them; there is no second connection list).
+    pub fn with_connections(
+        mut self,
+        connections: std::collections::BTreeMap<String, sync::SyncConnection>,
+    ) -> Self {
+        self.connections = connections;
+        self
     }
 
     /// The outbound policy of the integration tools.
@@ -76,6 +91,12 @@ impl ToolSuite for IntegrationSuite {
                 config: self.config.clone(),
                 policy: self.policy.clone(),
                 files: self.files.clone(),
+            }),
+            typed(sync::SyncData {
+                connections: self.connections.clone(),
+                policy: self.policy.clone(),
+                files: self.files.clone(),
+                timeout: std::time::Duration::from_secs(self.config.timeout_secs.max(1)),
             }),
         ];
         tools.extend(github::tools(Arc::new(github::Github::new(self.github.clone(), &self.web))));
