@@ -1,7 +1,7 @@
-//! The suite crate for Security and DevOps: one crate for the scanners, container and cloud API
-//! clients. Today it holds the security half ([`security`]: secret scanning, semgrep with VANA's
-//! rule packs, security headers and TLS, ClamAV/YARA and VirusTotal); the DevOps tools will sit
-//! beside it. Session files are reached only through the toolkit's `SessionFiles`.
+//! The `ops` suite crate: the security agent's tools ([`security`]: secret scanning, semgrep with
+//! VANA's rule packs, security headers and TLS, ClamAV/YARA and VirusTotal). Session files are
+//! reached only through the toolkit's `SessionFiles`; external scanners only ever see private
+//! copies of them.
 
 pub mod security;
 
@@ -34,7 +34,7 @@ impl ToolSuite for OpsSuite {
         "ops"
     }
     fn description(&self) -> &'static str {
-        "security scanners: secrets, semgrep, security headers and TLS, ClamAV/YARA, VirusTotal (DevOps tools not built yet)"
+        "security scanners: secrets, semgrep, security headers and TLS, ClamAV/YARA, VirusTotal"
     }
     fn tools(&self) -> Vec<Arc<dyn Tool>> {
         security::tools(&self.files, &self.security)

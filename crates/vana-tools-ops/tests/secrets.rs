@@ -200,3 +200,38 @@ async fn inline_text_binary_files_and_bad_input() {
     let e = env.err("scan_secrets", json!({"path": "link"})).await;
     assert!(matches!(e, vana_core::ToolError::Blocked(_)), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recall_over_twenty_generated_repositories() {
+    let env = Env::new();
+    let reference_dir = env.dir.join("reference-tree");
+    let mut planted = Vec::new();
+    let mut files = Vec::new();
+    for seed in 100..120u64 {
+        let c = corpus::repository(seed);
+        for (name, text) in c.files {
+            files.push((format!("r{seed}/{name}"), text));
+        }
+        planted.extend(c.planted.into_iter().map(|p| (format!("r{seed}/{}", p.file), p.line, p.kind)));
+    }
+    for (name, text) in &files {
+        env.put("s1", name, text.as_bytes());
+    }
+    write_tree(&reference_dir, &files);
+    let r = env.ok("scan_secrets", json!({"path": "."})).await;
+    assert_eq!(r["truncated"], false);
+    let mine = ours(&r);
+    let theirs = detect_secrets(&reference_dir);
+    let missed: Vec<_> = planted.iter().filter(|(f, l, _)| !mine.contains(&(f.clone(), *l))).collect();
+    let their_hits = planted.iter().filter(|(f, l, _)| theirs.contains(&(f.clone(), *l))).count();
+    let truth: HashSet<(String, usize)> = planted.iter().map(|(f, l, _)| (f.clone(), *l)).collect();
+    let our_false = mine.difference(&truth).count();
+    let their_false = theirs.difference(&truth).count();
+    eprintln!(
+        "20 repositories, {} planted: vana {} ({our_false} other findings), detect-secrets {their_hits} ({their_false} other findings)",
+        planted.len(),
+        planted.len() - missed.len()
+    );
+    assert!(missed.is_empty(), "missed: {missed:?}");
+    assert!(our_false <= their_false, "{our_false} false findings, detect-secrets {their_false}");
+}

@@ -149,7 +149,7 @@ pub fn write_rules(stage: &Staging, packs: &[String]) -> Result<PathBuf, ToolErr
 }
 
 /// Runs semgrep over `stage/src` with the rules in `stage/rules`.
-pub async fn run(exe: &Path, stage: &Staging) -> Result<Report, ToolError> {
+pub async fn run(exe: &Path, stage: &Staging, sources: &[Source]) -> Result<Report, ToolError> {
     let src = stage.root().join("src");
     // An empty .semgrepignore replaces semgrep's default one (which skips tests/ and more).
     stage.put("src/.semgrepignore", b"")?;
@@ -194,7 +194,9 @@ pub async fn run(exe: &Path, stage: &Staging) -> Result<Report, ToolError> {
     };
     let parsed: SemgrepJson = serde_json::from_slice(&raw)
         .map_err(|e| ToolError::Failed(format!("semgrep's report is unreadable: {e}")))?;
-    let findings = parsed.results.iter().map(|r| normalise(r, stage)).collect();
+    let by_name: std::collections::HashMap<&str, &[u8]> =
+        sources.iter().map(|s| (s.name.as_str(), s.bytes.as_slice())).collect();
+    let findings = parsed.results.iter().map(|r| normalise(r, &by_name)).collect();
     let errors = parsed
         .errors
         .iter()
@@ -250,7 +252,7 @@ struct Extra {
     metadata: Value,
 }
 
-fn normalise(r: &SemgrepResult, stage: &Staging) -> CodeFinding {
+fn normalise(r: &SemgrepResult, sources: &std::collections::HashMap<&str, &[u8]>) -> CodeFinding {
     let meta = |k: &str| match r.extra.metadata.get(k) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
@@ -258,10 +260,10 @@ fn normalise(r: &SemgrepResult, stage: &Staging) -> CodeFinding {
     };
     let path = r.path.trim_start_matches("./").to_string();
     // Semgrep without a login prints "requires login" for the matched lines: read them here.
-    let snippet = stage
-        .read(&format!("src/{path}"))
+    let snippet = sources
+        .get(path.as_str())
         .map(|b| {
-            let text = String::from_utf8_lossy(&b);
+            let text = String::from_utf8_lossy(b);
             let lines: Vec<&str> = text
                 .lines()
                 .skip(r.start.line.saturating_sub(1) as usize)
@@ -418,8 +420,9 @@ impl TypedTool for ScanCodeSemgrep {
         write_rules(&stage, &args.packs)?;
         stage.put_all("src", &sources)?;
         let started = std::time::Instant::now();
-        let report = run(&exe, &stage).await?;
+        let report = run(&exe, &stage, &sources).await?;
         let seconds = started.elapsed().as_secs_f64();
+        stage.remove_in_background();
         let written = self.files.write(&ctx, &sarif_path, &report.sarif)?;
         let mut by_severity = std::collections::BTreeMap::<&str, usize>::new();
         for f in &report.findings {

@@ -56,12 +56,30 @@ impl Staging {
     /// Writes every source under `dir` (a folder name below the root); returns that folder.
     pub fn put_all(&self, dir: &str, sources: &[Source]) -> Result<PathBuf, ToolError> {
         let base = self.root.join(dir);
+        let mut made = std::collections::HashSet::new();
         std::fs::create_dir_all(&base)
             .map_err(|e| ToolError::Failed(format!("cannot create {}: {e}", base.display())))?;
         for s in sources {
-            self.put(&format!("{dir}/{}", s.name), &s.bytes)?;
+            let rel = &s.name;
+            if rel.split('/').any(|c| c == ".." || c.is_empty()) || rel.starts_with('/') {
+                return Err(ToolError::InvalidArgs(format!("`{rel}` is not a relative file name")));
+            }
+            let path = base.join(rel);
+            if let Some(parent) = path.parent() {
+                if made.insert(parent.to_path_buf()) {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| ToolError::Failed(format!("cannot create {}: {e}", parent.display())))?;
+                }
+            }
+            std::fs::write(&path, &s.bytes)
+                .map_err(|e| ToolError::Failed(format!("cannot write {}: {e}", path.display())))?;
         }
         Ok(base)
+    }
+
+    /// Removes the folder on another thread (a large copy takes a while to delete).
+    pub fn remove_in_background(self) {
+        std::thread::spawn(move || drop(self));
     }
 
     /// Reads a file the scanner wrote below the folder.

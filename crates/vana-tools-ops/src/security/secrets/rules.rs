@@ -197,6 +197,25 @@ pub fn entropy(s: &[u8]) -> f64 {
 /// strings are discounted, as detect-secrets does), others against [`BASE64_LIMIT`]. Returns the
 /// entropy when it is.
 pub fn high_entropy(s: &[u8]) -> Option<f64> {
+    high_entropy_with(s, BASE64_LIMIT, HEX_LIMIT)
+}
+
+/// The limits for a string assigned to a key-like name (`signing_key`, `hmac_secret`, `salt`):
+/// the name is evidence too, so less entropy is asked of the value.
+pub const KEYED_BASE64_LIMIT: f64 = 3.5;
+/// The hex limit for a key-like name.
+pub const KEYED_HEX_LIMIT: f64 = 2.5;
+
+/// Whether the text before a value on its line names a key, secret, token, salt or signature.
+pub fn keyed_context(before: &[u8]) -> bool {
+    let lower = before.to_ascii_lowercase();
+    ["key", "secret", "token", "salt", "signature", "hmac", "signing", "cipher", "credential"]
+        .iter()
+        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+}
+
+/// [`high_entropy`] with explicit limits.
+pub fn high_entropy_with(s: &[u8], base64_limit: f64, hex_limit: f64) -> Option<f64> {
     let trimmed: &[u8] = {
         let mut end = s.len();
         while end > 0 && s[end - 1] == b'=' {
@@ -204,7 +223,7 @@ pub fn high_entropy(s: &[u8]) -> Option<f64> {
         }
         &s[..end]
     };
-    if trimmed.len() < 20 || looks_like_identifier(trimmed) {
+    if trimmed.len() < 20 || looks_like_identifier(trimmed) || is_sequential(trimmed) {
         return None;
     }
     let e = entropy(trimmed);
@@ -213,10 +232,27 @@ pub fn high_entropy(s: &[u8]) -> Option<f64> {
         if trimmed.iter().all(u8::is_ascii_digit) {
             adjusted -= 1.2 / (trimmed.len() as f64).log2();
         }
-        (adjusted > HEX_LIMIT).then_some(e)
+        (adjusted > hex_limit).then_some(e)
     } else {
-        (e > BASE64_LIMIT).then_some(e)
+        (e > base64_limit).then_some(e)
     }
+}
+
+/// Alphabets and counting strings (`abcdefgh…`, `0123456789…`, `ABCDEF…`): a run of eight
+/// characters each one above the last, which random strings practically never have.
+fn is_sequential(s: &[u8]) -> bool {
+    let mut run = 1;
+    for w in s.windows(2) {
+        if w[1] == w[0].wrapping_add(1) {
+            run += 1;
+            if run >= 8 {
+                return true;
+            }
+        } else {
+            run = 1;
+        }
+    }
+    false
 }
 
 /// Paths, dotted or dashed words and other strings that are long but not random: a `/` or `-`

@@ -131,13 +131,27 @@ pub fn scan(name: &str, bytes: &[u8]) -> Vec<Finding> {
                         })
                 }
                 Check::Entropy => caps.get(1).and_then(|m| {
-                    rules::high_entropy(m.as_bytes()).map(|e| Hit {
-                        start: m.start(),
-                        end: m.end(),
-                        secret_end: m.end(),
-                        rule: i,
-                        entropy: Some(e),
-                    })
+                    rules::high_entropy(m.as_bytes())
+                        .or_else(|| {
+                            let line_start =
+                                memchr::memrchr(b'\n', &bytes[..m.start()]).map(|p| p + 1).unwrap_or(0);
+                            rules::keyed_context(&bytes[line_start..m.start()])
+                                .then(|| {
+                                    rules::high_entropy_with(
+                                        m.as_bytes(),
+                                        rules::KEYED_BASE64_LIMIT,
+                                        rules::KEYED_HEX_LIMIT,
+                                    )
+                                })
+                                .flatten()
+                        })
+                        .map(|e| Hit {
+                            start: m.start(),
+                            end: m.end(),
+                            secret_end: m.end(),
+                            rule: i,
+                            entropy: Some(e),
+                        })
                 }),
             };
             if let Some(h) = hit {
