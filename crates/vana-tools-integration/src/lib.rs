@@ -65,6 +65,15 @@ impl IntegrationSuite {
         self
     }
 
+    fn sync_tool(&self) -> sync::SyncData {
+        sync::SyncData {
+            connections: self.connections.clone(),
+            policy: self.policy.clone(),
+            files: self.files.clone(),
+            timeout: std::time::Duration::from_secs(self.config.timeout_secs.max(1)),
+        }
+    }
+
     /// The outbound policy of the integration tools.
     pub fn policy(&self) -> &vana_net::OutboundPolicy {
         &self.policy
@@ -92,12 +101,8 @@ impl ToolSuite for IntegrationSuite {
                 policy: self.policy.clone(),
                 files: self.files.clone(),
             }),
-            typed(sync::SyncData {
-                connections: self.connections.clone(),
-                policy: self.policy.clone(),
-                files: self.files.clone(),
-                timeout: std::time::Duration::from_secs(self.config.timeout_secs.max(1)),
-            }),
+            typed(self.sync_tool()),
+            typed(sync::PreviewDataSync(self.sync_tool())),
         ];
         tools.extend(github::tools(Arc::new(github::Github::new(self.github.clone(), &self.web))));
         tools

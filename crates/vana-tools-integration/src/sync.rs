@@ -339,7 +339,13 @@ async fn pg_connect(url: &str) -> Result<tokio_postgres::Client, ToolError> {
 }
 
 fn pg_err(e: tokio_postgres::Error) -> ToolError {
-    let msg = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
+    let msg = e
+        .as_db_error()
+        .map(|d| match d.where_() {
+            Some(w) => format!("{} ({w})", d.message()),
+            None => d.message().to_string(),
+        })
+        .unwrap_or_else(|| e.to_string());
     ToolError::Failed(format!("PostgreSQL: {msg}"))
 }
 
@@ -759,6 +765,38 @@ impl TypedTool for SyncData {
         Some(Duration::from_secs(3600))
     }
     async fn run(&self, args: SyncArgs, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        self.sync(args, ctx).await
+    }
+}
+
+/// `preview_data_sync`: the dry run of `sync_data_between_systems` without an approval (VANA asks
+/// per tool, so the approved tool would ask for dry runs too); it never writes.
+pub struct PreviewDataSync(pub(crate) SyncData);
+
+#[async_trait]
+impl TypedTool for PreviewDataSync {
+    type Args = SyncArgs;
+    fn name(&self) -> &'static str {
+        "preview_data_sync"
+    }
+    fn description(&self) -> &'static str {
+        "Dry run of sync_data_between_systems (same arguments): the inserts, updates and deletes a sync would make, \
+         with samples, without changing anything and without asking for approval. `dry_run: false` is refused here."
+    }
+    fn timeout(&self) -> Option<Duration> {
+        Some(Duration::from_secs(3600))
+    }
+    async fn run(&self, mut args: SyncArgs, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
+        if args.dry_run == Some(false) {
+            return Err(bad("preview_data_sync only previews; apply with sync_data_between_systems (it asks for approval)"));
+        }
+        args.dry_run = Some(true);
+        self.0.sync(args, ctx).await
+    }
+}
+
+impl SyncData {
+    async fn sync(&self, args: SyncArgs, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
         let start = Instant::now();
         let mode = match args.mode.as_deref().unwrap_or("upsert") {
             "append" => Mode::Append,

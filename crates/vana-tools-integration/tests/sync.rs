@@ -110,6 +110,13 @@ async fn csv_into_postgresql_dry_run_upsert_rerun_and_mirror() {
     assert_eq!(plan["samples"]["inserts"][0]["name"], "Customer 1");
     assert_eq!(plan["samples"]["inserts"][0]["balance"], 10.5, "{}", plan["samples"]);
     assert!(table_rows(&db, &t).await.is_empty(), "a dry run writes nothing");
+    // The preview tool gives the same plan without an approval, and never applies.
+    assert!(!f.confirms("preview_data_sync"));
+    let preview = f.ok("preview_data_sync", args(json!({}))).await;
+    assert_eq!((preview["inserts"].as_u64(), preview["dry_run"].as_bool()), (Some(12), Some(true)));
+    let err = f.call("preview_data_sync", args(json!({"dry_run": false}))).await.unwrap_err();
+    assert!(matches!(err, ToolError::InvalidArgs(_)), "{err:?}");
+    assert!(table_rows(&db, &t).await.is_empty());
 
     let run = f.ok("sync_data_between_systems", args(json!({"dry_run": false}))).await;
     assert_eq!(run["applied"]["batches"], 3, "{run}");
@@ -144,6 +151,13 @@ async fn csv_into_postgresql_dry_run_upsert_rerun_and_mirror() {
         (again["inserts"].as_u64(), again["updates"].as_u64(), again["deletes"].as_u64()),
         (Some(0), Some(0), Some(0))
     );
+
+    // A value the column cannot hold: a clear error naming the line, and nothing changed.
+    f.put("customers.csv", b"id,name,balance,active\n1,Ann,12.00,true\n2,Bo,lots,false\n");
+    let err = f.call("sync_data_between_systems", args(json!({"dry_run": false}))).await.unwrap_err();
+    assert!(matches!(err, ToolError::InvalidArgs(_)), "{err:?}");
+    assert!(err.to_string().contains("numeric") && err.to_string().contains("line 2"), "{err}");
+    assert_eq!(table_rows(&db, &t).await, rows);
     db.batch_execute(&format!("DROP TABLE {t}")).await.unwrap();
 }
 
