@@ -22,6 +22,8 @@ need=()
 command -v jq >/dev/null 2>&1 || need+=(jq)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# The HTTPS test of test_api_endpoint makes its CA and certificate with the openssl CLI.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

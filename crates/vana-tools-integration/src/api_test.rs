@@ -325,6 +325,7 @@ impl TypedTool for TestApiEndpoint {
             precheck(a)?;
         }
 
+        let roots = self.config.extra_roots().map_err(ToolError::Unavailable)?;
         let mut responses: Vec<Measured> = Vec::new();
         let mut failures = Vec::new();
         for i in 0..repeat {
@@ -334,6 +335,7 @@ impl TypedTool for TestApiEndpoint {
                 headers: &headers,
                 body: body.clone(),
                 max_body: self.config.max_body_bytes,
+                extra_roots: &roots,
             };
             let sent = tokio::select! {
                 r = timing::send(&self.policy, req, Duration::from_millis(timeout_ms)) => r,

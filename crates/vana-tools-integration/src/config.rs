@@ -26,6 +26,9 @@ pub struct IntegrationConfig {
     pub max_body_bytes: u64,
     /// The User-Agent sent unless the call sets one.
     pub user_agent: String,
+    /// A PEM file of extra CA certificates `test_api_endpoint` trusts besides the platform's
+    /// (an internal CA); empty: none.
+    pub ca_file: String,
     /// The OpenAPI Generator jar (`openapi-generator-cli.jar`); empty: looked for in the venv
     /// that `scripts/setup-integration.sh` makes (`$VANA_INTEGRATION_VENV`, else
     /// `.cache/integration-venv` under the working directory).
@@ -46,6 +49,7 @@ impl Default for IntegrationConfig {
             max_repeat: 50,
             max_body_bytes: 10 * 1024 * 1024,
             user_agent: format!("VANA/{} (integration tools)", env!("CARGO_PKG_VERSION")),
+            ca_file: String::new(),
             generator_jar: String::new(),
             java: "java".into(),
             generate_timeout_secs: 300,
@@ -61,6 +65,23 @@ impl IntegrationConfig {
             allow_private_networks: self.allow_private_networks.unwrap_or(web.allow_private_networks),
             allowed_hosts: self.allowed_hosts.clone().unwrap_or_else(|| web.allowed_hosts.clone()),
         }
+    }
+
+    /// The certificates of `ca_file` (none when it is empty).
+    pub fn extra_roots(&self) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+        use rustls::pki_types::pem::PemObject;
+        if self.ca_file.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let bytes = std::fs::read(&self.ca_file)
+            .map_err(|e| format!("`[integration] ca_file` {}: {e}", self.ca_file))?;
+        let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_slice_iter(&bytes)
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("`[integration] ca_file` {}: {e}", self.ca_file))?;
+        if certs.is_empty() {
+            return Err(format!("`[integration] ca_file` {} holds no PEM certificate", self.ca_file));
+        }
+        Ok(certs)
     }
 
     /// Where the generator jar is, when it can be found.

@@ -81,6 +81,8 @@ pub struct Request<'a> {
     pub body: Bytes,
     /// Most body bytes kept.
     pub max_body: u64,
+    /// CA certificates trusted besides the platform's.
+    pub extra_roots: &'a [rustls::pki_types::CertificateDer<'static>],
 }
 
 /// Marks when the first byte arrives on a stream (after the request is written).
@@ -121,14 +123,19 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
 }
 
-/// The TLS settings: the platform's trust store (as reqwest uses), HTTP/1.1 by ALPN.
-fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
-    use rustls_platform_verifier::BuilderVerifierExt;
+/// The TLS settings: the platform's trust store (as reqwest uses) plus `extra` roots, HTTP/1.1
+/// by ALPN.
+fn tls_config(
+    extra: &[rustls::pki_types::CertificateDer<'static>],
+) -> Result<Arc<rustls::ClientConfig>, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra.to_vec(), provider.clone())
+        .map_err(|e| format!("TLS setup failed: {e}"))?;
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_platform_verifier())
         .map_err(|e| format!("TLS setup failed: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
@@ -183,7 +190,8 @@ async fn send_inner(policy: &OutboundPolicy, req: Request<'_>) -> Result<Measure
     let first = Arc::new(Mutex::new(None));
     let https = url.scheme() == "https";
     let (io, handshaken): (Box<dyn Io>, Instant) = if https {
-        let connector = tokio_rustls::TlsConnector::from(tls_config().map_err(RequestError::Failed)?);
+        let connector =
+            tokio_rustls::TlsConnector::from(tls_config(req.extra_roots).map_err(RequestError::Failed)?);
         let server_name = rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string())
             .map_err(|e| RequestError::Failed(format!("`{host}` is no TLS server name: {e}")))?;
         let tls = connector

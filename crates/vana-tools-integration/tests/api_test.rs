@@ -223,3 +223,155 @@ async fn hostile_headers_methods_and_assertions_are_refused_before_anything_is_s
     assert!(err.to_string().contains("exactly one"), "{err}");
     assert_eq!(hits.total.load(Ordering::SeqCst), 0, "nothing was sent");
 }
+
+/// A CA and a certificate for `localhost` / 127.0.0.1 signed by it, made with the openssl CLI.
+fn make_certs(dir: &std::path::Path) -> (std::path::PathBuf, Vec<u8>, Vec<u8>) {
+    let sh = |args: &[&str]| {
+        let out =
+            std::process::Command::new("openssl").args(args).current_dir(dir).output().expect("openssl CLI");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    sh(&["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key.sec1"]);
+    sh(&["pkcs8", "-topk8", "-nocrypt", "-in", "ca.key.sec1", "-out", "ca.key"]);
+    sh(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=VANA Test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    sh(&["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "leaf.key.sec1"]);
+    sh(&["pkcs8", "-topk8", "-nocrypt", "-in", "leaf.key.sec1", "-out", "leaf.key"]);
+    sh(&["req", "-new", "-key", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost"]);
+    sh(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        std::fs::read(dir.join("leaf.pem")).unwrap(),
+        std::fs::read(dir.join("leaf.key")).unwrap(),
+    )
+}
+
+/// An HTTPS server on 127.0.0.1 answering every request with a small JSON document.
+async fn tls_server(cert: &[u8], key: &[u8]) -> std::net::SocketAddr {
+    use rustls::pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let certs: Vec<_> =
+        rustls::pki_types::CertificateDer::pem_slice_iter(cert).collect::<Result<_, _>>().unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else { return };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let body = r#"{"secure": true}"#;
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(resp.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn https_measures_the_tls_handshake_with_an_internal_ca_and_refuses_an_unknown_issuer() {
+    let dir = vana_testkit::tempdir();
+    let (ca, cert, key) = make_certs(dir.path());
+    let addr = tls_server(&cert, &key).await;
+    let url = format!("https://localhost:{}/health", addr.port());
+
+    // Without the internal CA the certificate is refused: a clear TLS error, no response.
+    let f = local();
+    let err = f.call("test_api_endpoint", json!({"url": url})).await.unwrap_err();
+    assert!(err.to_string().contains("TLS handshake"), "{err}");
+
+    // With `[integration] ca_file` it is trusted and the handshake is measured.
+    let config = IntegrationConfig {
+        allowed_hosts: Some(vec!["localhost".into()]),
+        ca_file: ca.display().to_string(),
+        ..IntegrationConfig::default()
+    };
+    let f = fixture_with(config, GithubConfig::default(), vana_net::OutboundPolicy::strict());
+    let out = f
+        .ok(
+            "test_api_endpoint",
+            json!({"url": url, "repeat": 3, "assertions": [{"jsonpath": "$.secure", "equals": true}]}),
+        )
+        .await;
+    assert_eq!(out["status"], 200);
+    assert_eq!(out["assertions"][0]["passed"], true);
+    let t = &out["timing_ms"];
+    let (dns, connect, tls) = (
+        t["dns_ms"].as_f64().unwrap(),
+        t["connect_ms"].as_f64().unwrap(),
+        t["tls_ms"].as_f64().expect("TLS measured"),
+    );
+    let (first, total) = (t["first_byte_ms"].as_f64().unwrap(), t["total_ms"].as_f64().unwrap());
+    assert!(tls > 0.0 && dns + connect + tls <= first && first <= total, "{t}");
+    let s = &out["timing_stats_ms"]["tls"];
+    assert!(s["p50"].as_f64().unwrap() <= s["p95"].as_f64().unwrap(), "{s}");
+
+    // A CA file that is not PEM is a configuration error, not a silent fallback.
+    std::fs::write(dir.path().join("junk.pem"), "not a certificate").unwrap();
+    let config = IntegrationConfig {
+        allowed_hosts: Some(vec!["localhost".into()]),
+        ca_file: dir.path().join("junk.pem").display().to_string(),
+        ..IntegrationConfig::default()
+    };
+    let f = fixture_with(config, GithubConfig::default(), vana_net::OutboundPolicy::strict());
+    let err = f.call("test_api_endpoint", json!({"url": url})).await.unwrap_err();
+    assert!(matches!(err, ToolError::Unavailable(_)) && err.to_string().contains("ca_file"), "{err:?}");
+}
