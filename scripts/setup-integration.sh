@@ -24,6 +24,8 @@ command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 # The HTTPS test of test_api_endpoint makes its CA and certificate with the openssl CLI.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The sync tests read MariaDB tables back with its client.
+command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

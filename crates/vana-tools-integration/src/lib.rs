@@ -8,7 +8,7 @@
 //! - `validate_openapi_spec` and `generate_api_client` ([`openapi`]): OpenAPI 3.0/3.1 checks and
 //!   clients from the OpenAPI Generator jar run with the machine's Java;
 //! - `sync_data_between_systems` ([`sync`]): a file, a SQL query or a paginated JSON API into a
-//!   table on a configured writable `[sql]` connection (PostgreSQL, SQLite): append, upsert or
+//!   table on a configured writable `[sql]` connection (PostgreSQL, MariaDB/MySQL, SQLite): append, upsert or
 //!   mirror, dry run by default, batches in transactions, safe to re-run;
 //! - the GitHub tools ([`github`]): REST v3 with `GITHUB_TOKEN`, a configurable base URL for
 //!   GitHub Enterprise, pagination and rate limits; creating anything asks for approval.
@@ -23,6 +23,7 @@ pub mod jsonpath;
 pub mod openapi;
 pub mod schema_infer;
 pub mod sync;
+mod sync_mysql;
 pub mod timing;
 pub mod transform;
 

@@ -1,6 +1,7 @@
 //! `sync_data_between_systems`: rows from a workspace file (CSV, TSV, JSON, JSON lines), a SQL
 //! query on a configured connection, or a paginated JSON HTTP API, into a table on a configured
-//! writable connection (PostgreSQL or SQLite, the `[sql.connections]` of the database tools).
+//! writable connection (PostgreSQL, MariaDB/MySQL or SQLite, the `[sql.connections]` of the
+//! database tools).
 //!
 //! The source rows are first loaded into a temporary staging table shaped like the target's
 //! columns (so the database converts them exactly as it would on insert), then compared with the
@@ -47,9 +48,11 @@ impl SyncConnection {
         };
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Db::Postgres(url))
+        } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            Ok(Db::Mysql(url))
         } else if let Some(scheme) = url.split_once("://").map(|(s, _)| s).filter(|s| *s != "sqlite") {
             Err(ToolError::Unavailable(format!(
-                "connection `{name}`: `{scheme}://` is not supported by the sync (PostgreSQL and SQLite are)"
+                "connection `{name}`: `{scheme}://` is not supported by the sync (PostgreSQL, MariaDB/MySQL and SQLite are)"
             )))
         } else if url.is_empty() {
             Err(ToolError::Unavailable(format!("connection `{name}` has no url")))
@@ -63,6 +66,7 @@ impl SyncConnection {
 #[derive(Debug, Clone)]
 enum Db {
     Postgres(String),
+    Mysql(String),
     Sqlite(String),
 }
 
@@ -133,10 +137,10 @@ pub struct SyncData {
 }
 
 /// Source rows: column names and text values (`None` is NULL).
-struct Rows {
-    columns: Vec<String>,
-    rows: Vec<Vec<Option<String>>>,
-    origin: String,
+pub(crate) struct Rows {
+    pub(crate) columns: Vec<String>,
+    pub(crate) rows: Vec<Vec<Option<String>>>,
+    pub(crate) origin: String,
 }
 
 fn bad(m: impl Into<String>) -> ToolError {
@@ -208,6 +212,7 @@ impl SyncData {
                 let (_, db) = self.connection(conn)?;
                 match db {
                     Db::Postgres(url) => pg_query(&url, q).await,
+                    Db::Mysql(url) => crate::sync_mysql::query(&url, q).await,
                     Db::Sqlite(path) => {
                         let q = q.to_string();
                         tokio::task::spawn_blocking(move || sqlite_query(&path, &q))
@@ -410,22 +415,22 @@ struct Plan {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     Append,
     Upsert,
     Mirror,
 }
 
 /// The SQL pieces the plan and apply steps share (identifiers checked and quoted).
-struct Shape {
-    table: String,
-    cols: Vec<String>,
-    keys: Vec<String>,
-    values: Vec<String>,
+pub(crate) struct Shape {
+    pub(crate) table: String,
+    pub(crate) cols: Vec<String>,
+    pub(crate) keys: Vec<String>,
+    pub(crate) values: Vec<String>,
 }
 
 impl Shape {
-    fn key_join(&self, a: &str, b: &str) -> String {
+    pub(crate) fn key_join(&self, a: &str, b: &str) -> String {
         self.keys.iter().map(|k| format!("{a}.{k} = {b}.{k}")).collect::<Vec<_>>().join(" AND ")
     }
     fn distinct(&self, a: &str, b: &str, not: &str) -> String {
@@ -433,7 +438,7 @@ impl Shape {
         let r: Vec<String> = self.values.iter().map(|c| format!("{b}.{c}")).collect();
         format!("({}) {not} ({})", l.join(", "), r.join(", "))
     }
-    fn col_list(&self) -> String {
+    pub(crate) fn col_list(&self) -> String {
         self.cols.join(", ")
     }
 }
@@ -848,6 +853,7 @@ impl SyncData {
         let batch = args.batch_size.unwrap_or(5000).max(1) as usize;
         let mut report = match db {
             Db::Postgres(url) => pg_sync(&url, &shape, &rows, &idx, mode, dry, batch).await?,
+            Db::Mysql(url) => crate::sync_mysql::sync(&url, &shape, &rows, &idx, mode, dry, batch).await?,
             Db::Sqlite(path) => {
                 let rows_moved = rows;
                 tokio::task::spawn_blocking(move || {

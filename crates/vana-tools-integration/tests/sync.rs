@@ -344,3 +344,134 @@ async fn a_paginated_json_api_into_sqlite_twice_changes_nothing_the_second_time(
     assert!(matches!(err, ToolError::Blocked(_)), "{err:?}");
     assert_eq!(pages.hits.load(Ordering::SeqCst), before, "a refused host gets no request");
 }
+
+const MARIADB: &str = "mysql://root@127.0.0.1:3306/test";
+
+fn mariadb(sql: &str) -> String {
+    let out = std::process::Command::new("mariadb")
+        .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "test", "-N", "-B", "-e", sql])
+        .output()
+        .expect("the mariadb client is missing (apt-get install -y mariadb-client)");
+    assert!(
+        out.status.success(),
+        "MariaDB on 127.0.0.1:3306 ({sql}): {} (is MariaDB running? scripts/services.sh)",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn postgresql_into_mariadb_and_csv_mirrored_into_mariadb() {
+    let db = pg().await;
+    let src = unique("sync_pg_src");
+    db.batch_execute(&format!(
+        "CREATE TABLE {src} (id int PRIMARY KEY, sku text, qty int, price numeric(8,2), updated date); \
+         INSERT INTO {src} SELECT g, 'S-' || g, g * 2, g + 0.25, date '2026-01-01' + g FROM generate_series(1, 23) g"
+    ))
+    .await
+    .unwrap();
+    let target = unique("sync_maria");
+    mariadb(&format!(
+        "CREATE TABLE {target} (id INT PRIMARY KEY, sku VARCHAR(20) NOT NULL, qty INT, price DECIMAL(8,2), updated DATE)"
+    ));
+    let dir = vana_testkit::tempdir();
+    let config = IntegrationConfig::default();
+    let mut conns = BTreeMap::new();
+    conns
+        .insert("pg".to_string(), SyncConnection { url: PG.into(), url_env: String::new(), writable: false });
+    conns.insert(
+        "maria".to_string(),
+        SyncConnection { url: MARIADB.into(), url_env: String::new(), writable: true },
+    );
+    let mut f = fixture_with(config.clone(), GithubConfig::default(), vana_net::OutboundPolicy::strict());
+    f.suite = IntegrationSuite::new(
+        config,
+        GithubConfig::default(),
+        vana_net::OutboundPolicy::strict(),
+        vana_toolkit::SessionFiles::new(f.workspaces.clone()),
+    )
+    .with_connections(conns);
+    let args = json!({"source": {"connection": "pg", "query": format!("SELECT id, sku, qty, price, updated FROM {src}")},
+                      "target_connection": "maria", "table": target, "key": ["id"], "batch_size": 10, "dry_run": false});
+    let run = f.ok("sync_data_between_systems", args.clone()).await;
+    assert_eq!(run["inserts"], 23, "{run}");
+    assert_eq!(run["applied"]["batches"], 3);
+    assert_eq!(
+        mariadb(&format!("SELECT count(*), sum(qty), sum(price), max(updated) FROM {target}")),
+        "23\t552\t281.75\t2026-01-24"
+    );
+    let again = f.ok("sync_data_between_systems", args).await;
+    assert_eq!((again["inserts"].as_u64(), again["updates"].as_u64()), (Some(0), Some(0)), "{again}");
+    assert_eq!(again["applied"]["rows_written"], 0);
+
+    // A CSV mirrored into the same table: two rows changed, the rest gone.
+    f.put("two.csv", b"id,sku,qty,price,updated\n1,S-1,99,1.25,2026-01-02\n2,S-2b,4,2.25,2026-01-03\n");
+    let plan = f
+        .ok("preview_data_sync", json!({"source": {"file": "two.csv"}, "target_connection": "maria", "table": target, "key": ["id"], "mode": "mirror"}))
+        .await;
+    assert_eq!(
+        (plan["inserts"].as_u64(), plan["updates"].as_u64(), plan["deletes"].as_u64()),
+        (Some(0), Some(2), Some(21)),
+        "{plan}"
+    );
+    assert_eq!(plan["samples"]["updates"][0]["qty"], 99);
+    f.ok(
+        "sync_data_between_systems",
+        json!({"source": {"file": "two.csv"}, "target_connection": "maria", "table": target, "key": ["id"], "mode": "mirror", "dry_run": false}),
+    )
+    .await;
+    assert_eq!(mariadb(&format!("SELECT id, sku, qty FROM {target} ORDER BY id")), "1\tS-1\t99\n2\tS-2b\t4");
+    // A source PostgreSQL connection that is not writable is still a source; MariaDB refuses a bad value clearly.
+    f.put("bad.csv", b"id,sku,qty,price,updated\n3,S-3,many,1.00,2026-01-04\n");
+    let err = f
+        .call("sync_data_between_systems", json!({"source": {"file": "bad.csv"}, "target_connection": "maria", "table": target, "key": ["id"], "dry_run": false}))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("does not fit") && err.to_string().contains("qty"), "{err}");
+    assert_eq!(mariadb(&format!("SELECT count(*) FROM {target}")), "2");
+
+    // MariaDB as a source (read-only, one statement): into a SQLite file.
+    let lite = dir.path().join("copy.db");
+    rusqlite::Connection::open(&lite)
+        .unwrap()
+        .execute_batch("CREATE TABLE items (id INTEGER PRIMARY KEY, sku TEXT, price REAL, updated TEXT)")
+        .unwrap();
+    let mut conns = BTreeMap::new();
+    conns.insert(
+        "maria".to_string(),
+        SyncConnection { url: MARIADB.into(), url_env: String::new(), writable: false },
+    );
+    conns.insert(
+        "lite".to_string(),
+        SyncConnection { url: lite.display().to_string(), url_env: String::new(), writable: true },
+    );
+    f.suite = IntegrationSuite::new(
+        IntegrationConfig::default(),
+        GithubConfig::default(),
+        vana_net::OutboundPolicy::strict(),
+        vana_toolkit::SessionFiles::new(f.workspaces.clone()),
+    )
+    .with_connections(conns);
+    let q = format!("SELECT id, sku, price, updated FROM {target}");
+    let run = f
+        .ok("sync_data_between_systems", json!({"source": {"connection": "maria", "query": q}, "target_connection": "lite", "table": "items", "key": ["id"], "dry_run": false}))
+        .await;
+    assert_eq!(run["inserts"], 2, "{run}");
+    let got: (f64, String) = rusqlite::Connection::open(&lite)
+        .unwrap()
+        .query_row("SELECT price, updated FROM items WHERE id = 2", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(got, (2.25, "2026-01-03".to_string()));
+    let err = f
+        .call("sync_data_between_systems", json!({"source": {"connection": "maria", "query": format!("DELETE FROM {target}")}, "target_connection": "lite", "table": "items", "key": ["id"]}))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("MariaDB"), "{err}");
+    assert_eq!(
+        mariadb(&format!("SELECT count(*) FROM {target}")),
+        "2",
+        "the read-only transaction kept the rows"
+    );
+    mariadb(&format!("DROP TABLE {target}"));
+    db.batch_execute(&format!("DROP TABLE {src}")).await.unwrap();
+}
