@@ -31,6 +31,9 @@ pub struct SecurityConfig {
     pub virustotal_api_key: Option<String>,
     /// PEM files of CA certificates trusted by `check_security_headers` besides the system's.
     pub extra_ca_roots: Vec<PathBuf>,
+    /// Where external scanners' private copies of workspace files go (a 0700 folder;
+    /// [`crate::security::staging::default_scratch`]).
+    pub scratch_dir: PathBuf,
     /// Read limits of every scan.
     pub limits: Limits,
     /// Where the network tools may connect.
@@ -55,6 +58,7 @@ impl SecurityConfig {
             virustotal_key_env: "VIRUSTOTAL_API_KEY".into(),
             virustotal_api_key: None,
             extra_ca_roots: Vec::new(),
+            scratch_dir: crate::security::staging::default_scratch(data_dir),
             limits: Limits::default(),
             policy: OutboundPolicy::strict(),
         }

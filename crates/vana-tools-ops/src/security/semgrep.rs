@@ -416,7 +416,7 @@ impl TypedTool for ScanCodeSemgrep {
         let exe = tokio::task::spawn_blocking(move || semgrep.executable())
             .await
             .map_err(|e| ToolError::Failed(format!("provisioning semgrep stopped: {e}")))??;
-        let stage = Staging::new(&self.config.data_dir)?;
+        let stage = Staging::new(&self.config.scratch_dir)?;
         write_rules(&stage, &args.packs)?;
         stage.put_all("src", &sources)?;
         let started = std::time::Instant::now();

@@ -19,14 +19,28 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// A fresh folder under `<data>/security/tmp`.
-    pub fn new(data_dir: &Path) -> Result<Staging, ToolError> {
-        let root = data_dir.join("security").join("tmp").join(format!(
-            "{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&root).map_err(|e| {
+    /// A fresh folder under `scratch` (see [`default_scratch`]), which is created private
+    /// (mode 0700) and must be owned by this user with no access for others.
+    pub fn new(scratch: &Path) -> Result<Staging, ToolError> {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+        let fail =
+            |e: String| ToolError::Failed(format!("cannot use the scan folder {}: {e}", scratch.display()));
+        if let Some(parent) = scratch.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
+        }
+        match std::fs::DirBuilder::new().mode(0o700).create(scratch) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(fail(e.to_string())),
+        }
+        let meta = std::fs::symlink_metadata(scratch).map_err(|e| fail(e.to_string()))?;
+        // SAFETY: geteuid has no preconditions.
+        let me = unsafe { libc::geteuid() };
+        if !meta.is_dir() || meta.uid() != me || meta.mode() & 0o077 != 0 {
+            return Err(fail("it is not a private folder of this user (mode 0700)".into()));
+        }
+        let root = scratch.join(format!("{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
+        std::fs::DirBuilder::new().mode(0o700).create(&root).map_err(|e| {
             ToolError::Failed(format!("cannot create the scan folder {}: {e}", root.display()))
         })?;
         Ok(Staging { root })
@@ -91,6 +105,18 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Where scan copies go: a private folder on `/dev/shm` (memory: the copies are written and
+/// deleted fast, and never reach a disk) when it exists, else `<data>/security/tmp`.
+pub fn default_scratch(data_dir: &Path) -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        // SAFETY: geteuid has no preconditions.
+        shm.join(format!("vana-security-{}", unsafe { libc::geteuid() }))
+    } else {
+        data_dir.join("security").join("tmp")
     }
 }
 
