@@ -266,7 +266,7 @@ pub async fn lambda_deploy(c: &AwsClient, s: &LambdaSpec<'_>) -> Result<Value, S
     });
     let body = serde_json::to_vec(&create).map_err(|e| e.to_string())?;
     let (action, resp) =
-        match c.send("lambda", "POST", "/2015-03-31/functions", &[], &[ct.clone()], body).await {
+        match c.send("lambda", "POST", "/2015-03-31/functions", &[], std::slice::from_ref(&ct), body).await {
             Ok(r) => ("created", r),
             Err(e) if e.contains("ResourceConflictException") => {
                 let body = serde_json::to_vec(&json!({"ZipFile": zip, "Publish": true}))
