@@ -1,7 +1,7 @@
 //! The crash drill: 20 `/run_sse` streams run against a real `vana serve` (scripted model,
 //! sandboxed `execute_code` that sleeps), and an approved `debug_code` call (needs
-//! confirmation) has finished its effect while a second approved call of the same turn still
-//! runs; then the server is killed with SIGKILL and restarted on the same data dir. After the
+//! confirmation) has finished its effect while a second approved call of the same turn (a
+//! `fetch_url` of a site that never answers) still runs; then the server is killed with SIGKILL and restarted on the same data dir. After the
 //! restart every non-partial event any client received is in the store, every session
 //! reopens and takes a new run, and resuming the paused turn does not run the finished call
 //! again (the effect journal): its effect happened exactly once, and the interrupted call is
@@ -102,12 +102,16 @@ async fn read_stream(resp: reqwest::Response, into: Arc<Mutex<Received>>) {
     into.lock().unwrap().ended = true;
 }
 
-fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+/// Waits until `ok`; false when `limit` passed first.
+fn wait_until(limit: Duration, mut ok: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() >= deadline {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
+    true
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -120,15 +124,24 @@ async fn kill_9_mid_run_loses_no_event_and_runs_no_approved_call_twice() {
             {"name": "execute_code", "args": {"language": "python", "code": "import time; time.sleep(0.3); print('tick')"}}]}]})
         .to_string(),
     );
+    // A site that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}/report", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming().flatten() {
+            held.push(conn);
+        }
+    });
     // The approver: one turn with two calls that need approval; the first has an effect on
-    // the workspace, the second outlives the server.
+    // the workspace, the second outlives the server. (The second is no sandbox run: a
+    // session's sandbox runs take turns, so a slow one could keep the effect from running.)
     let approver = home.write(
         "approver.json",
         &json!([{"function_calls": [
             {"id": "call_effect", "name": "debug_code", "args": {"language": "python",
              "code": "open('/workspace/effect.txt', 'a').write('ran\\n')"}},
-            {"id": "call_slow", "name": "debug_code", "args": {"language": "python",
-             "code": "import time; time.sleep(120)", "timeout": 300}}]}])
+            {"id": "call_slow", "name": "fetch_url", "args": {"url": silent_url}}]}])
         .to_string(),
     );
     home.write(
@@ -137,12 +150,14 @@ async fn kill_9_mid_run_loses_no_event_and_runs_no_approved_call_twice() {
     );
     home.write(
         "agents/approver.yaml",
-        &format!("name: approver\ndescription: Crash drill approvals.\ninstruction: Work.\nmodel: scripted:{}\ntools: [debug_code]\n", approver.display()),
+        &format!("name: approver\ndescription: Crash drill approvals.\ninstruction: Work.\nmodel: scripted:{}\ntools: [debug_code, fetch_url]\n", approver.display()),
     );
     let env = [
         ("VANA_MODELS_DEFAULT_MODEL", format!("scripted:{}", drill.display())),
         ("VANA_AGENTS_DIR", home.path("agents").display().to_string()),
-        ("VANA_GUARDRAILS_REQUIRE_CONFIRMATION", "[\"debug_code\"]".into()),
+        ("VANA_GUARDRAILS_REQUIRE_CONFIRMATION", "[\"debug_code\", \"fetch_url\"]".into()),
+        ("VANA_WEB_ALLOWED_HOSTS", "[\"127.0.0.1\"]".into()),
+        ("VANA_WEB_TIMEOUT_SECS", "300".into()),
         ("VANA_LIMITS_MAX_MODEL_CALLS", "40".into()),
         ("VANA_SERVER_MAX_STREAMS_PER_KEY", "64".into()),
         ("VANA_SERVER_REQUESTS_PER_SECOND", "1000".into()),
@@ -196,14 +211,28 @@ async fn kill_9_mid_run_loses_no_event_and_runs_no_approved_call_twice() {
     }
     let effect = home.path(&format!("workspaces/{paused}/effect.txt"));
     let (s2, e2) = (sessions.iter().map(|(_, g)| g.clone()).collect::<Vec<_>>(), effect.clone());
-    tokio::task::spawn_blocking(move || {
-        wait_until("the approved call's effect", Duration::from_secs(60), || e2.is_file());
-        wait_until("events on every stream", Duration::from_secs(90), || {
+    let waited = tokio::task::spawn_blocking(move || {
+        if !wait_until(Duration::from_secs(60), || e2.is_file()) {
+            return Err("the approved call's effect");
+        }
+        if !wait_until(Duration::from_secs(90), || {
             s2.iter().all(|g| g.lock().unwrap().ids.len() >= EVENTS_BEFORE_KILL)
-        });
+        }) {
+            return Err("events on every stream");
+        }
+        Ok(())
     })
     .await
     .unwrap();
+    if let Err(what) = waited {
+        let r = resumed_events.lock().unwrap();
+        panic!(
+            "timed out waiting for {what}; the resumed approval stream got {:?} (ended: {}); the server said:\n{}",
+            r.ids,
+            r.ended,
+            server.log()
+        );
+    }
     // The effect's journal entry (`done`) is written right after the call returns.
     tokio::time::sleep(Duration::from_millis(500)).await;
     for (i, (_, got)) in sessions.iter().enumerate() {
