@@ -10,7 +10,9 @@
 #   Docker-compatible service (the test starts `podman system service`). These machines need the
 #   containers.conf written to .cache/devops-podman/containers.conf (runc, cgroupfs, file events,
 #   ulimits), and no image can be pulled, so a base image `localhost/busybox:1` is imported from
-#   a root filesystem made of the static busybox.
+#   a root filesystem made of the static busybox, and `localhost/debian-python:12` (Debian 12
+#   minbase + python3, python3-venv, python-is-python3, made by `mmdebstrap` from Debian's
+#   packages) on which a generated Python Dockerfile is built and run.
 # Idempotent and quiet; fast when everything is present.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,6 +30,7 @@ command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
 command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v runc >/dev/null 2>&1 || need+=(runc)
 [ -x /bin/busybox ] || need+=(busybox-static)
+command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -69,4 +72,10 @@ if ! podman image exists localhost/busybox:1 2>/dev/null; then
   tar -C "$ROOTFS" -cf "$PODMAN_DIR/busybox-rootfs.tar" .
   rm -rf "$ROOTFS"
   podman import "$PODMAN_DIR/busybox-rootfs.tar" localhost/busybox:1 >/dev/null
+fi
+if ! podman image exists localhost/debian-python:12 2>/dev/null; then
+  TARBALL="$PODMAN_DIR/debian-python.tar"
+  mmdebstrap --quiet --variant=minbase --include=python3,python3-venv,python-is-python3 bookworm "$TARBALL"
+  podman import "$TARBALL" localhost/debian-python:12 >/dev/null
+  rm -f "$TARBALL"
 fi

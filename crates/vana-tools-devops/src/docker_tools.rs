@@ -128,14 +128,21 @@ impl TypedTool for DockerLogs {
     async fn run(&self, a: LogsArgs, _ctx: ToolContext) -> Result<ToolOutput, ToolError> {
         container(&a.container)?;
         let tail = a.tail.unwrap_or(200).clamp(1, 5000);
-        let path = format!("/containers/{}/logs?stdout=true&stderr=true&tail={tail}", a.container);
+        // The whole log, cut here: Podman 4.3's `tail` counts partial-line entries and can
+        // return only the final newline of a line written in two parts.
+        let path = format!("/containers/{}/logs?stdout=true&stderr=true", a.container);
         let r = docker::request(&self.config, "GET", &path, None, b"", timeout(&self.config))
             .await
             .map_err(unavailable_or_failed)?;
         if r.status != 200 {
             return Err(ToolError::Failed(docker::error("reading logs", &r)));
         }
-        Ok(ToolOutput::json(json!({"container": a.container, "logs": docker::demux_logs(&r.body)})))
+        let logs = docker::demux_logs(&r.body);
+        let lines: Vec<&str> = logs.split_inclusive('\n').collect();
+        let kept = lines[lines.len().saturating_sub(tail as usize)..].concat();
+        Ok(ToolOutput::json(
+            json!({"container": a.container, "logs": kept, "lines": lines.len().min(tail as usize)}),
+        ))
     }
 }
 

@@ -57,6 +57,13 @@ pub struct DockerfileArgs {
     /// Node 3000, else 8080).
     #[serde(default)]
     pub port: Option<u16>,
+    /// The build stage's base image instead of the pinned default (e.g. a registry mirror's
+    /// `mirror.example/python:3.12.8-slim-bookworm`); a pinned tag or digest.
+    #[serde(default)]
+    pub build_image: Option<String>,
+    /// The runtime stage's base image instead of the pinned default.
+    #[serde(default)]
+    pub runtime_image: Option<String>,
 }
 
 #[async_trait]
@@ -79,7 +86,9 @@ impl TypedTool for GenerateDockerfile {
             .ok_or_else(|| ToolError::InvalidArgs("the workspace is empty: add the project first".into()))?;
         let p = project::detect(&ws, &dir, args.entry_point.as_deref(), args.port)
             .map_err(ToolError::InvalidArgs)?;
-        let g = dockerfile::generate(&p);
+        let bases = dockerfile::Bases { build: args.build_image, runtime: args.runtime_image };
+        bases.check().map_err(ToolError::InvalidArgs)?;
+        let g = dockerfile::generate_on(&p, &bases);
         let lint = validate::hadolint(&self.config, &g.dockerfile).await;
         let df = self.files.write(&ctx, &join(&dir, "Dockerfile"), g.dockerfile.as_bytes())?;
         let di = self.files.write(&ctx, &join(&dir, ".dockerignore"), g.dockerignore.as_bytes())?;
