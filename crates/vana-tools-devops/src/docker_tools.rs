@@ -206,9 +206,19 @@ pub struct RunArgs {
     /// Environment variables.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    /// Published ports, container port -> host port (bound to 127.0.0.1).
+    /// Published ports (bound to 127.0.0.1).
     #[serde(default)]
-    pub ports: BTreeMap<u16, u16>,
+    pub ports: Vec<PortMapping>,
+}
+
+/// One published port.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PortMapping {
+    /// The container's TCP port.
+    pub container: u16,
+    /// The host's TCP port on 127.0.0.1.
+    pub host: u16,
 }
 
 #[async_trait]
@@ -236,11 +246,16 @@ impl TypedTool for DockerRun {
         }
         let env: Vec<String> = a.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let exposed: serde_json::Map<String, Value> =
-            a.ports.keys().map(|p| (format!("{p}/tcp"), json!({}))).collect();
+            a.ports.iter().map(|p| (format!("{}/tcp", p.container), json!({}))).collect();
         let bindings: serde_json::Map<String, Value> = a
             .ports
             .iter()
-            .map(|(c, h)| (format!("{c}/tcp"), json!([{"HostIp": "127.0.0.1", "HostPort": h.to_string()}])))
+            .map(|p| {
+                (
+                    format!("{}/tcp", p.container),
+                    json!([{"HostIp": "127.0.0.1", "HostPort": p.host.to_string()}]),
+                )
+            })
             .collect();
         let mut body = json!({
             "Image": a.image, "Env": env, "ExposedPorts": exposed,
