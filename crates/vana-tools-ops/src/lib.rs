@@ -39,6 +39,9 @@ impl ToolSuite for OpsSuite {
     fn tools(&self) -> Vec<Arc<dyn Tool>> {
         security::tools(&self.files, &self.security)
     }
+    fn config_sections(&self) -> &'static [&'static str] {
+        &["security"]
+    }
     fn status(&self) -> SuiteStatus {
         SuiteStatus { missing: security::missing(&self.security) }
     }

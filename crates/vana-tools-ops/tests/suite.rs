@@ -42,3 +42,28 @@ fn the_security_agents_tools_are_registered_with_described_schemas() {
     assert!(semgrep.fix.contains("pip install 'semgrep==1.187.0'"), "{semgrep:?}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_security_section_of_vana_toml_sets_the_scanners() {
+    let toml: vana_tools_ops::security::SecurityToml = toml_like(
+        r#"{"clamav_db": "/srv/clamav", "yara_rules": ["/etc/vana/rules.yar"], "extra_ca_roots": ["/etc/vana/ca.pem"],
+            "virustotal_key_env": "VT_KEY", "max_file_bytes": 1024}"#,
+    );
+    let c = vana_tools_ops::security::SecurityConfig::from_toml(
+        std::path::Path::new("/data"),
+        &toml,
+        vana_net::OutboundPolicy::strict(),
+    );
+    assert_eq!(c.clamav_db, std::path::PathBuf::from("/srv/clamav"));
+    assert_eq!(c.yara_rules, vec![std::path::PathBuf::from("/etc/vana/rules.yar")]);
+    assert_eq!(c.extra_ca_roots, vec![std::path::PathBuf::from("/etc/vana/ca.pem")]);
+    assert_eq!((c.virustotal_key_env.as_str(), c.limits.max_file_bytes), ("VT_KEY", 1024));
+    assert_eq!(c.clamscan, std::path::PathBuf::from("clamscan"), "unset fields keep their defaults");
+    let bad: Result<vana_tools_ops::security::SecurityToml, _> =
+        serde_json::from_str(r#"{"clamav_dir": "/x"}"#);
+    assert!(bad.unwrap_err().to_string().contains("unknown field `clamav_dir`"));
+}
+
+fn toml_like(json: &str) -> vana_tools_ops::security::SecurityToml {
+    serde_json::from_str(json).unwrap()
+}

@@ -64,3 +64,65 @@ impl SecurityConfig {
         }
     }
 }
+
+/// `[security]` in `vana.toml`: the operator's scanner paths, signature and rule files, extra CA
+/// roots and VirusTotal settings (empty fields keep [`SecurityConfig::for_data_dir`]'s defaults).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityToml {
+    /// A semgrep executable to use as it is (else VANA provisions the pinned one under the data dir).
+    pub semgrep: Option<String>,
+    /// The `clamscan` executable (default: `clamscan` on PATH).
+    pub clamscan: Option<String>,
+    /// ClamAV's signature database folder (default `/var/lib/clamav`; VANA never runs freshclam).
+    pub clamav_db: Option<String>,
+    /// The `yara` executable (default: `yara` on PATH).
+    pub yara: Option<String>,
+    /// YARA rule files applied to every `scan_file_malware` call.
+    pub yara_rules: Vec<String>,
+    /// PEM files of CA certificates `check_security_headers` trusts besides the system's.
+    pub extra_ca_roots: Vec<String>,
+    /// VirusTotal's base URL (default `https://www.virustotal.com`).
+    pub virustotal_url: Option<String>,
+    /// The environment variable holding the VirusTotal API key (default `VIRUSTOTAL_API_KEY`).
+    pub virustotal_key_env: Option<String>,
+    /// Largest file one scan reads, in bytes (default 8 MiB).
+    pub max_file_bytes: Option<u64>,
+    /// Most bytes one scan reads, in bytes (default 1 GiB).
+    pub max_total_bytes: Option<u64>,
+}
+
+impl SecurityConfig {
+    /// The defaults for `data_dir` with `[security]`'s settings and the shared outbound policy.
+    pub fn from_toml(data_dir: &Path, toml: &SecurityToml, policy: OutboundPolicy) -> Self {
+        let mut c = SecurityConfig::for_data_dir(data_dir);
+        if let Some(s) = &toml.semgrep {
+            c.semgrep = Some(s.into());
+        }
+        if let Some(s) = &toml.clamscan {
+            c.clamscan = s.into();
+        }
+        if let Some(s) = &toml.clamav_db {
+            c.clamav_db = s.into();
+        }
+        if let Some(s) = &toml.yara {
+            c.yara = s.into();
+        }
+        c.yara_rules = toml.yara_rules.iter().map(PathBuf::from).collect();
+        c.extra_ca_roots = toml.extra_ca_roots.iter().map(PathBuf::from).collect();
+        if let Some(s) = &toml.virustotal_url {
+            c.virustotal_url = s.clone();
+        }
+        if let Some(s) = &toml.virustotal_key_env {
+            c.virustotal_key_env = s.clone();
+        }
+        if let Some(n) = toml.max_file_bytes {
+            c.limits.max_file_bytes = n;
+        }
+        if let Some(n) = toml.max_total_bytes {
+            c.limits.max_total_bytes = n;
+        }
+        c.policy = policy;
+        c
+    }
+}

@@ -13,7 +13,7 @@ pub mod semgrep;
 pub mod staging;
 pub mod virustotal;
 
-pub use config::SecurityConfig;
+pub use config::{SecurityConfig, SecurityToml};
 
 use std::sync::Arc;
 use vana_core::Tool;
