@@ -120,6 +120,22 @@ async fn bad_input_and_a_missing_semgrep_are_clear_errors() {
     let e = env.err("scan_code_semgrep", json!({"code": "x = 1\n", "language": "python"})).await.to_string();
     assert!(e.contains("/nonexistent/bin/semgrep") && e.contains("pip install 'semgrep==1.187.0'"), "{e}");
 
+    // No semgrep configured and the managed environment cannot be made (no such Python): the
+    // error says what failed and the exact commands to set it up by hand.
+    let env = Env::with(|c| {
+        c.semgrep = None;
+        c.base_python = "/nonexistent/bin/python3".into();
+    });
+    let e = env.err("scan_code_semgrep", json!({"code": "x = 1\n", "language": "python"})).await;
+    let msg = e.to_string();
+    assert!(matches!(e, vana_core::ToolError::Unavailable(_)), "{msg}");
+    assert!(msg.contains("could not run python3 -m venv"), "{msg}");
+    assert!(
+        msg.contains("/nonexistent/bin/python3 -m venv")
+            && msg.contains("semgrep-env/bin/python -m pip install 'semgrep==1.187.0'"),
+        "{msg}"
+    );
+
     let env = Env::new();
     let e = env.err("scan_code_semgrep", json!({"code": "x", "language": "cobol"})).await.to_string();
     assert!(e.contains("`cobol` is not covered"), "{e}");
