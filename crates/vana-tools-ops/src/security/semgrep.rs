@@ -31,6 +31,8 @@ pub const RULE_PACKS: &[(&str, &str)] = &[
     ("crypto", include_str!("../../rules/crypto.yaml")),
     ("credentials", include_str!("../../rules/credentials.yaml")),
     ("tls", include_str!("../../rules/tls.yaml")),
+    ("xxe", include_str!("../../rules/xxe.yaml")),
+    ("redirect", include_str!("../../rules/redirect.yaml")),
 ];
 
 /// How long one semgrep run may take.
@@ -364,7 +366,8 @@ pub struct ScanCodeArgs {
     /// A file or folder in the session workspace to scan (`.` for all of it).
     #[serde(default)]
     pub path: Option<String>,
-    /// Only these rule packs: injection, xss, path-traversal, ssrf, deserialization, crypto, credentials, tls (all when left out).
+    /// Only these rule packs: injection, xss, path-traversal, ssrf, deserialization, crypto,
+    /// credentials, tls, xxe, redirect (all when left out).
     #[serde(default)]
     pub packs: Vec<String>,
     /// Where to write the SARIF report in the workspace (default `semgrep-results.sarif`).
@@ -379,10 +382,10 @@ impl TypedTool for ScanCodeSemgrep {
         "scan_code_semgrep"
     }
     fn description(&self) -> &'static str {
-        "Static analysis with semgrep and VANA's own rule packs (offline): SQL/command/code/LDAP/XPath injection, XSS, \
-         path traversal, SSRF, insecure deserialization, weak crypto and randomness, hard-coded credentials, insecure \
-         TLS, for Python, JavaScript/TypeScript, Go, Java and shell. Findings with rule, severity, CWE, file:line, \
-         snippet and fix; the SARIF report is written to the workspace."
+        "Static analysis with semgrep and VANA's own rule packs (offline): SQL/NoSQL/command/code/LDAP/XPath \
+         injection, XSS, XXE, open redirects, path traversal, SSRF, insecure deserialization, weak crypto and \
+         randomness, hard-coded credentials, insecure TLS, for Python, JavaScript/TypeScript, Go, Java and shell. \
+         Findings with rule, severity, CWE, file:line, snippet and fix; the SARIF report is written to the workspace."
     }
     fn timeout(&self) -> Option<Duration> {
         Some(RUN_TIMEOUT + Duration::from_secs(300))
