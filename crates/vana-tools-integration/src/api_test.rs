@@ -60,9 +60,11 @@ pub struct Assertion {
     pub jsonpath: Option<String>,
     /// The value the JSONPath's first match must equal.
     #[serde(default)]
+    #[schemars(schema_with = "equals_schema")]
     pub equals: Option<Value>,
     /// What a JSONPath match (or the `header` value) must contain.
     #[serde(default)]
+    #[schemars(schema_with = "contains_schema")]
     pub contains: Option<Value>,
     /// A response header that must be present (with `contains`: whose value contains it).
     #[serde(default)]
@@ -87,10 +89,12 @@ pub struct ApiTestArgs {
     /// The request body: a string is sent as it is; any other JSON value is sent as JSON
     /// (with `Content-Type: application/json` unless a header says otherwise).
     #[serde(default)]
+    #[schemars(schema_with = "body_schema")]
     pub body: Option<Value>,
     /// Authentication: `{"type": "bearer", "token": ...}`, `{"type": "basic", "username": ...,
     /// "password": ...}` or `{"type": "api_key", "header": "X-API-Key", "value": ...}`.
     #[serde(default)]
+    #[schemars(schema_with = "auth_schema")]
     pub auth: Option<Auth>,
     /// How many times to send it (default 1); timings get p50/p95 over the repeats. Each repeat
     /// opens a new connection, so DNS, connect and TLS are measured every time.
@@ -190,6 +194,46 @@ fn stats(values: Vec<Option<f64>>) -> Value {
     }
     v.sort_by(|a, b| a.total_cmp(b));
     json!({"p50": percentile(&v, 50.0), "p95": percentile(&v, 95.0), "min": v[0], "max": v[v.len() - 1]})
+}
+
+/// The body: text, or JSON (an object).
+fn body_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The request body: a string is sent as it is; an object is sent as JSON (with Content-Type: application/json unless a header says otherwise).",
+        "anyOf": [{"type": "string"}, {"type": "object"}]
+    })
+}
+
+/// [`Auth`] as one plain object (the providers' schemas have no tagged unions).
+fn auth_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "description": "Authentication: {\"type\": \"bearer\", \"token\": ...}, {\"type\": \"basic\", \"username\": ..., \"password\": ...} or {\"type\": \"api_key\", \"header\": \"X-API-Key\", \"value\": ...}.",
+        "properties": {
+            "type": {"type": "string", "enum": ["bearer", "basic", "api_key"], "description": "Which scheme."},
+            "token": {"type": "string", "description": "bearer: the token."},
+            "username": {"type": "string", "description": "basic: the user name."},
+            "password": {"type": "string", "description": "basic: the password."},
+            "header": {"type": "string", "description": "api_key: the header (default X-API-Key)."},
+            "value": {"type": "string", "description": "api_key: the key."}
+        },
+        "required": ["type"]
+    })
+}
+
+/// A JSON value to compare with (a string, number or boolean; objects and arrays are accepted too).
+fn equals_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The value the JSONPath's first match must equal (a string, number or boolean).",
+        "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]
+    })
+}
+
+fn contains_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "What a JSONPath match (or the `header` value) must contain: a substring, an array element or an object key.",
+        "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]
+    })
 }
 
 fn header<'a>(m: &'a Measured, name: &str) -> Option<&'a str> {

@@ -19,6 +19,7 @@
 pub mod api_test;
 mod config;
 pub mod github;
+mod jq_guard;
 pub mod jsonpath;
 pub mod openapi;
 pub mod schema_infer;

@@ -24,6 +24,8 @@ const MAX_INPUT: u64 = 512 << 20;
 const MAX_OUTPUTS: usize = 5_000_000;
 /// Longest a filter may run.
 const MAX_RUN: Duration = Duration::from_secs(60);
+/// The stack of the thread that runs a filter.
+const FILTER_STACK_BYTES: usize = 512 << 20;
 /// Native filters the model's filter may not call.
 const DENIED: &[&str] = &[
     "env",
@@ -295,6 +297,7 @@ fn parse_inputs(raw: &Raw) -> Result<Vec<Val>, String> {
 
 /// Compiles and runs `code` on each input.
 fn run_filter(code: &str, inputs: Vec<Val>) -> Result<Vec<Val>, String> {
+    crate::jq_guard::check(code)?;
     use jaq_core::load::{Arena, File, Loader};
     use jaq_core::{data, Compiler, Ctx, Vars};
     let extra = jaq_core::load::parse(EXTRA_DEFS, |p| p.defs()).unwrap_or_default();
@@ -634,12 +637,18 @@ impl TypedTool for TransformData {
         };
         let raw = self.raw(&ctx, &args.source, in_fmt)?;
         let preview = args.preview.unwrap_or(20) as usize;
-        let done = tokio::task::spawn_blocking(move || {
-            let r = transform(raw, &args, out_fmt, preview);
-            (r, args)
-        })
-        .await
-        .map_err(|e| ToolError::Failed(format!("the transformation crashed: {e}")))?;
+        // jq's recursive built-ins (recurse, while, ...) run on the native stack: a thread of
+        // its own with room for deep recursion (reserved, committed only as used).
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("vana-jq".into())
+            .stack_size(FILTER_STACK_BYTES)
+            .spawn(move || {
+                let r = transform(raw, &args, out_fmt, preview);
+                let _ = tx.send((r, args));
+            })
+            .map_err(|e| ToolError::Failed(format!("cannot start the transformation: {e}")))?;
+        let done = rx.await.map_err(|_| ToolError::Failed("the transformation crashed".to_string()))?;
         let done = done.0.map_err(ToolError::InvalidArgs)?;
         let written = match &out_name {
             Some(name) => Some(self.files.write(&ctx, name, &done.bytes)?),

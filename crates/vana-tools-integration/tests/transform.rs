@@ -153,6 +153,22 @@ async fn hostile_filters_paths_and_bad_data_get_clear_errors_and_write_nothing()
     }
     let err = f.call("transform_data", json!({"source": "d.json", "filter": ".[] | "})).await.unwrap_err();
     assert!(err.to_string().contains("does not parse"), "{err}");
+    // Unbounded recursion would overflow the stack and abort the process: refused before it runs.
+    for filter in ["def f: 1 + f; f", "def a: [b]; def b: a; a", "def f(x): f(x + 1); f(0)"] {
+        let err = f
+            .call("transform_data", json!({"source": "d.json", "filter": filter, "output": "o.json"}))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("recursive functions"), "{filter}: {err}");
+    }
+    // jq's recursive built-ins still run, deep ones included.
+    let out = f
+        .ok(
+            "transform_data",
+            json!({"source": {"json": 0}, "filter": "[limit(200000; recurse(. + 1))] | length"}),
+        )
+        .await;
+    assert_eq!(out["preview"], json!([200000]));
     let err = f
         .call("transform_data", json!({"source": "d.json", "filter": ".[] | .a + \"x\""}))
         .await
