@@ -37,6 +37,25 @@ pub struct Config {
     /// The headless browser.
     #[cfg(feature = "browser")]
     pub browser: vana_tools_browser::BrowserConfig,
+    /// The integration tools' outbound allow-list and limits (`[integration]`).
+    #[cfg(feature = "integration")]
+    pub integration: vana_tools_integration::IntegrationConfig,
+    /// The GitHub tools: API URL (GitHub Enterprise too), token variable, paging, rate limits.
+    #[cfg(feature = "integration")]
+    pub github: vana_tools_integration::GithubConfig,
+    /// The Creative Design tools: the image provider, its URL, model and key variable.
+    #[cfg(feature = "browser")]
+    pub design: vana_tools_browser::DesignConfig,
+    /// The DevOps tools' validators and Engine API socket (`[devops]`).
+    #[cfg(feature = "devops")]
+    pub devops: vana_tools_devops::DevopsConfig,
+    /// The AWS tools' region, profile and endpoint override (`[aws]`).
+    #[cfg(feature = "devops")]
+    pub aws: vana_tools_devops::AwsConfig,
+    /// The security tools: scanner paths, ClamAV database, YARA rules, extra CA roots,
+    /// VirusTotal (`[security]`).
+    #[cfg(feature = "ops")]
+    pub security: vana_tools_ops::security::SecurityToml,
 }
 
 /// When the semantic router decides which specialist gets a task (`[router]`).

@@ -41,15 +41,78 @@ pub fn all(config: &Config, sandbox: &Arc<vana_tools_code::Sandbox>) -> Vec<Arc<
         crate::config::data_dir(),
     )));
     #[cfg(feature = "browser")]
-    suites.push(Arc::new(vana_tools_browser::BrowserSuite::new(
-        config.browser.clone(),
-        browser_policy(config),
-        files.clone(),
-    )));
+    {
+        let browser = Arc::new(vana_tools_browser::BrowserSuite::new(
+            config.browser.clone(),
+            browser_policy(config),
+            files.clone(),
+        ));
+        // The design tools render in the browser suite's Chromium (one browser for both).
+        let design = vana_tools_browser::DesignSuite::new(
+            config.design.clone(),
+            browser.browser().clone(),
+            browser_policy(config),
+            files.clone(),
+        );
+        suites.push(browser);
+        suites.push(Arc::new(design));
+    }
     #[cfg(feature = "nlp")]
     suites.push(Arc::new(vana_tools_nlp::NlpSuite::new(files.clone(), crate::config::data_dir())));
+    #[cfg(feature = "integration")]
+    {
+        // `[integration]` has its own allow-list; where it sets none, `[web]`'s policy applies.
+        #[cfg(feature = "web")]
+        let web = config.web.outbound();
+        #[cfg(not(feature = "web"))]
+        let web = vana_net::OutboundPolicy::default();
+        // The sync reads and writes the database tools' `[sql.connections]` (one list).
+        let connections = config
+            .sql
+            .connections
+            .iter()
+            .map(|(name, c)| {
+                let c = vana_tools_integration::sync::SyncConnection {
+                    url: c.url.clone(),
+                    url_env: c.url_env.clone(),
+                    writable: c.writable,
+                };
+                (name.clone(), c)
+            })
+            .collect();
+        suites.push(Arc::new(
+            vana_tools_integration::IntegrationSuite::new(
+                config.integration.clone(),
+                config.github.clone(),
+                web,
+                files.clone(),
+            )
+            .with_connections(connections),
+        ));
+    }
     #[cfg(feature = "ops")]
-    suites.push(Arc::new(vana_tools_ops::OpsSuite));
+    suites.push(Arc::new(vana_tools_ops::OpsSuite::with_security(
+        files.clone(),
+        vana_tools_ops::security::SecurityConfig::from_toml(
+            &crate::config::data_dir(),
+            &config.security,
+            network_policy(config),
+        ),
+    )));
+    #[cfg(feature = "devops")]
+    {
+        // The AWS calls follow `[web]`'s policy, widened by the `[aws] endpoint_url` host.
+        #[cfg(feature = "web")]
+        let web = config.web.outbound();
+        #[cfg(not(feature = "web"))]
+        let web = vana_net::OutboundPolicy::default();
+        suites.push(Arc::new(vana_tools_devops::DevopsSuite::new(
+            config.devops.clone(),
+            config.aws.clone(),
+            web,
+            files.clone(),
+        )));
+    }
     suites
 }
 
@@ -57,6 +120,19 @@ pub fn all(config: &Config, sandbox: &Arc<vana_tools_code::Sandbox>) -> Vec<Arc<
 /// not built).
 #[cfg(feature = "browser")]
 fn browser_policy(config: &Config) -> vana_net::OutboundPolicy {
+    #[cfg(feature = "web")]
+    return config.web.outbound();
+    #[cfg(not(feature = "web"))]
+    {
+        let _ = config;
+        vana_net::OutboundPolicy::default()
+    }
+}
+
+/// The security tools' outbound policy: `[web]`'s (the default policy when the web suite is
+/// not built).
+#[cfg(feature = "ops")]
+fn network_policy(config: &Config) -> vana_net::OutboundPolicy {
     #[cfg(feature = "web")]
     return config.web.outbound();
     #[cfg(not(feature = "web"))]
