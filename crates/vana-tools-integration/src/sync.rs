@@ -591,15 +591,7 @@ async fn pg_sync(
             Ok(n) => written += n,
             Err(e) => {
                 let _ = client.batch_execute("ROLLBACK").await;
-                return Err(ToolError::Failed(format!(
-                    "batch {} (source rows {}–{}) failed and was rolled back: {}; {batches} batch(es) before it are \
-                     committed ({done} of {total} source rows); the target holds those. Fix the cause and run the sync \
-                     again: upsert and mirror only change what still differs",
-                    batches + 1,
-                    done + 1,
-                    end,
-                    pg_err(e)
-                )));
+                return Err(batch_failed(&pg_err(e), batches, done, end, total));
             }
         }
         batches += 1;
@@ -729,14 +721,7 @@ fn sqlite_sync(
         match r {
             Ok(n) => written += n as u64,
             Err(e) => {
-                return Err(ToolError::Failed(format!(
-                    "batch {} (source rows {}–{}) failed and was rolled back: SQLite: {e}; {batches} batch(es) before it are \
-                     committed ({done} of {total} source rows); the target holds those. Fix the cause and run the sync \
-                     again: upsert and mirror only change what still differs",
-                    batches + 1,
-                    done + 1,
-                    end
-                )));
+                return Err(batch_failed(&format!("SQLite: {e}"), batches, done, end, total));
             }
         }
         batches += 1;
@@ -874,4 +859,21 @@ impl SyncData {
         }
         Ok(ToolOutput::json(report))
     }
+}
+
+/// A batch failed and was rolled back: how far the sync got, and that re-running is safe.
+pub(crate) fn batch_failed(
+    cause: &dyn std::fmt::Display,
+    batches: usize,
+    done: usize,
+    end: usize,
+    total: usize,
+) -> ToolError {
+    ToolError::Failed(format!(
+        "batch {} (source rows {}–{end}) failed and was rolled back: {cause}; {batches} batch(es) before it are \
+         committed ({done} of {total} source rows); the target holds those. Fix the cause and run the sync \
+         again: upsert and mirror only change what still differs",
+        batches + 1,
+        done + 1,
+    ))
 }

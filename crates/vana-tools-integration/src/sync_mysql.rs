@@ -191,14 +191,7 @@ pub(crate) async fn sync(
             // ON DUPLICATE KEY UPDATE counts an updated row twice.
             Ok(n) => written += n,
             Err(e) => {
-                return Err(ToolError::Failed(format!(
-                    "batch {} (source rows {}–{}) failed and was rolled back: MariaDB: {e}; {batches} batch(es) before it are \
-                     committed ({done} of {total} source rows); the target holds those. Fix the cause and run the sync \
-                     again: upsert and mirror only change what still differs",
-                    batches + 1,
-                    done + 1,
-                    end
-                )))
+                return Err(crate::sync::batch_failed(&format!("MariaDB: {e}"), batches, done, end, total))
             }
         }
         batches += 1;
