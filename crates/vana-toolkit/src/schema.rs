@@ -123,6 +123,78 @@ fn walk_properties(schema: &Value, at: &str, out: &mut Vec<String>) {
     }
 }
 
+/// The JSON Schema keywords a tool schema may use: what every provider and the local model's
+/// constrained decoder accept.
+const PLAIN_KEYWORDS: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "items",
+    "enum",
+    "description",
+    "anyOf",
+    "default",
+    "minimum",
+    "maximum",
+    "minItems",
+    "maxItems",
+    "minLength",
+    "maxLength",
+    "additionalProperties",
+];
+const PLAIN_TYPES: &[&str] = &["object", "array", "string", "number", "integer", "boolean", "null"];
+
+/// Problems of one schema node (and below), by path.
+fn plain_problems(node: &Value, at: &str, out: &mut Vec<String>) {
+    let Some(m) = node.as_object() else {
+        out.push(format!("{at}: not an object"));
+        return;
+    };
+    for k in m.keys() {
+        if !PLAIN_KEYWORDS.contains(&k.as_str()) {
+            out.push(format!("{at}: keyword `{k}`"));
+        }
+    }
+    match m.get("type") {
+        Some(Value::String(t)) if PLAIN_TYPES.contains(&t.as_str()) => {}
+        None if m.contains_key("anyOf") => {}
+        other => out.push(format!("{at}: type {other:?}")),
+    }
+    if let Some(e) = m.get("enum") {
+        if e.as_array().is_none_or(|a| a.is_empty()) {
+            out.push(format!("{at}: enum must be a non-empty array"));
+        }
+    }
+    if let Some(props) = m.get("properties") {
+        let Some(props) = props.as_object() else {
+            return out.push(format!("{at}: properties not an object"));
+        };
+        for (name, p) in props {
+            plain_problems(p, &format!("{at}.{name}"), out);
+        }
+        for r in m.get("required").and_then(Value::as_array).into_iter().flatten() {
+            if !r.as_str().is_some_and(|r| props.contains_key(r)) {
+                out.push(format!("{at}: required {r} is not a property"));
+            }
+        }
+    }
+    if let Some(items) = m.get("items") {
+        plain_problems(items, &format!("{at}[]"), out);
+    }
+    for alt in m.get("anyOf").and_then(Value::as_array).into_iter().flatten() {
+        plain_problems(alt, &format!("{at}|"), out);
+    }
+}
+
+/// What keeps `schema` (a tool's parameters, named `at`) from being a plain JSON Schema: an
+/// unknown keyword, a missing or unknown type, an empty enum, a required name that is no
+/// property; each by its path.
+pub fn unplain(schema: &Value, at: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    plain_problems(schema, at, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -309,44 +309,6 @@ async fn broken_oversized_and_hostile_svg_is_refused_and_nothing_is_read() {
     assert!(r["notes"][0].as_str().unwrap().contains("1 embedded raster image"), "{r}");
 }
 
-/// The JSON Schema keywords every provider and the local model's decoder accept (as
-/// `vana-app`'s schema test lists them).
-fn keywords(node: &Value, at: &str, bad: &mut Vec<String>) {
-    const OK: &[&str] = &[
-        "type",
-        "properties",
-        "required",
-        "items",
-        "enum",
-        "description",
-        "anyOf",
-        "default",
-        "minimum",
-        "maximum",
-        "minItems",
-        "maxItems",
-        "minLength",
-        "maxLength",
-        "additionalProperties",
-    ];
-    let Some(m) = node.as_object() else { return };
-    for (k, v) in m {
-        if !OK.contains(&k.as_str()) {
-            bad.push(format!("{at}: {k}"));
-        }
-        match k.as_str() {
-            "properties" => {
-                for (name, p) in v.as_object().into_iter().flatten() {
-                    keywords(p, &format!("{at}.{name}"), bad);
-                }
-            }
-            "items" => keywords(v, &format!("{at}[]"), bad),
-            "anyOf" => v.as_array().into_iter().flatten().for_each(|a| keywords(a, at, bad)),
-            _ => {}
-        }
-    }
-}
-
 #[test]
 fn every_design_tool_has_a_described_schema() {
     let env = Env::strict();
@@ -369,8 +331,7 @@ fn every_design_tool_has_a_described_schema() {
         assert!(undescribed.is_empty(), "{}: {undescribed:?}", t.name());
         assert!(!schema.to_string().contains("\"$ref\""), "{}: {schema}", t.name());
         assert!(!schema.to_string().contains("\"oneOf\""), "{}: {schema}", t.name());
-        let mut bad = Vec::new();
-        keywords(&schema, t.name(), &mut bad);
+        let bad = vana_toolkit::schema::unplain(&schema, t.name());
         assert!(bad.is_empty(), "{bad:?}");
     }
     assert!(env.design.status().is_ready(), "Chromium is installed here (apt-get install -y chromium)");
