@@ -1,15 +1,17 @@
 //! The Code Execution suite: run, debug and check code in the sandbox, list packages and
-//! languages, recall earlier runs. Every tool runs code only inside `vana-sandbox`; a host that
+//! languages, recall earlier runs, and git on workspace checkouts (run inside the sandbox too). Every tool runs code only inside `vana-sandbox`; a host that
 //! cannot isolate gets the sandbox's error, never a run outside it.
 
 mod debug;
 mod execute;
+mod git;
 mod inspect;
 mod packages;
 mod sandbox;
 
 pub use debug::DebugCode;
 pub use execute::{CodeArgs, ExecuteCode};
+pub use git::{GitCommit, GitDiff, GitLog, GitStatus};
 pub use inspect::{ExecutionHistory, SupportedLanguages, ValidateCodeSecurity};
 pub use packages::ManagePackages;
 pub use sandbox::Sandbox;
@@ -36,11 +38,12 @@ impl ToolSuite for CodeSuite {
     }
 
     fn description(&self) -> &'static str {
-        "run, debug and check Python, JavaScript and shell in the sandbox"
+        "run, debug and check Python, JavaScript and shell in the sandbox; git on workspace checkouts"
     }
 
     /// `execute_code`, `debug_code`, `manage_packages`, `validate_code_security`,
-    /// `get_execution_history` and `get_supported_languages`.
+    /// `get_execution_history`, `get_supported_languages`, and `git_status`, `git_log`,
+    /// `git_diff` and `git_commit` (approval).
     fn tools(&self) -> Vec<Arc<dyn Tool>> {
         let sb = &self.sandbox;
         vec![
@@ -50,6 +53,10 @@ impl ToolSuite for CodeSuite {
             typed(ValidateCodeSecurity),
             typed(ExecutionHistory),
             typed(SupportedLanguages::new(sb.clone())),
+            typed(GitStatus::new(sb.clone())),
+            typed(GitLog::new(sb.clone())),
+            typed(GitDiff::new(sb.clone())),
+            typed(GitCommit::new(sb.clone())),
         ]
     }
 
