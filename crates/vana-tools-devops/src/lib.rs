@@ -2,7 +2,8 @@
 //! (`generate_dockerfile` with hadolint, `generate_ci_pipeline` with actionlint and GitLab CI's
 //! JSON Schema, `generate_k8s_manifests` with the pinned Kubernetes schemas of
 //! `kubernetes-validate`), AWS calls signed with SigV4 (S3, EC2, Lambda; mutations need approval),
-//! and containers through the Docker Engine API on a unix socket (Docker or Podman).
+//! containers through the Docker Engine API on a unix socket (Docker or Podman), and Terraform
+//! (`terraform_validate`, `terraform_plan` on a private copy of the configuration).
 
 pub mod aws;
 mod aws_tools;
@@ -13,6 +14,7 @@ mod docker_tools;
 pub mod dockerfile;
 pub mod k8s;
 pub mod project;
+pub mod terraform;
 mod tools;
 pub mod validate;
 
@@ -30,6 +32,7 @@ pub struct DevopsSuite {
     config: DevopsConfig,
     files: SessionFiles,
     aws: aws_tools::Client,
+    env: Env,
 }
 
 impl DevopsSuite {
@@ -59,8 +62,8 @@ impl DevopsSuite {
         env: Env,
     ) -> Self {
         let timeout = std::time::Duration::from_secs(config.timeout_secs.max(1));
-        let client = aws::AwsClient::new(aws, env, policy, timeout);
-        DevopsSuite { config, files, aws: Arc::new(client) }
+        let client = aws::AwsClient::new(aws, env.clone(), policy, timeout);
+        DevopsSuite { config, files, aws: Arc::new(client), env }
     }
 }
 
@@ -90,7 +93,13 @@ impl ToolSuite for DevopsSuite {
             typed(docker_tools::DockerLogs { config: c.clone(), files: f.clone() }),
             typed(docker_tools::DockerStop { config: c.clone(), files: f.clone() }),
             typed(docker_tools::DockerRun { config: c.clone(), files: f.clone() }),
-            typed(docker_tools::DockerBuild { config: c, files: f }),
+            typed(docker_tools::DockerBuild { config: c.clone(), files: f.clone() }),
+            typed(terraform::TerraformValidate {
+                config: c.clone(),
+                files: f.clone(),
+                env: self.env.clone(),
+            }),
+            typed(terraform::TerraformPlan { config: c, files: f, env: self.env.clone() }),
         ]
     }
     fn config_sections(&self) -> &'static [&'static str] {
@@ -113,6 +122,10 @@ impl ToolSuite for DevopsSuite {
             if r.is_err() {
                 missing.push(MissingPart { what: what.into(), fix: validate::INSTALL.into() });
             }
+        }
+        if let Err(e) = terraform::terraform_path(&self.config) {
+            missing
+                .push(MissingPart { what: "terraform (terraform_validate, terraform_plan)".into(), fix: e });
         }
         if docker::socket(&self.config).is_err() {
             missing.push(MissingPart {

@@ -19,7 +19,7 @@ pub(crate) fn report_json(r: Result<validate::Report, String>) -> Value {
 }
 
 /// The project folder argument, normalised (refuses absolute paths and `..`).
-fn project_dir(path: Option<&str>) -> Result<String, ToolError> {
+pub(crate) fn project_dir(path: Option<&str>) -> Result<String, ToolError> {
     let p = path.unwrap_or("").trim();
     let p = p.trim_start_matches("/workspace").trim_matches('/');
     if p.is_empty() || p == "." {

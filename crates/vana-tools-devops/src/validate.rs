@@ -109,14 +109,27 @@ async fn run(
     input: &[u8],
     timeout: Duration,
 ) -> Result<(i32, String, String), String> {
-    let mut child = tokio::process::Command::new(program)
-        .args(args)
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args);
+    run_command(cmd, program, input, timeout, INSTALL).await
+}
+
+/// Runs a prepared command with `input` on stdin, killed after `timeout`; returns (exit code,
+/// stdout, stderr). `program` names it in errors, `install` says how to get it.
+pub(crate) async fn run_command(
+    mut cmd: tokio::process::Command,
+    program: &Path,
+    input: &[u8],
+    timeout: Duration,
+    install: &str,
+) -> Result<(i32, String, String), String> {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("cannot start {}: {e}; {INSTALL}", program.display()))?;
+        .map_err(|e| format!("cannot start {}: {e}; {install}", program.display()))?;
     let mut stdin = child.stdin.take().expect("piped stdin");
     let input = input.to_vec();
     let writer = tokio::spawn(async move {
@@ -259,8 +272,8 @@ pub async fn kubernetes(config: &DevopsConfig, yaml: &str) -> Result<Report, Str
 }
 
 /// A private temporary folder on the host (never a session workspace), removed on drop.
-struct Scratch {
-    path: PathBuf,
+pub(crate) struct Scratch {
+    pub(crate) path: PathBuf,
 }
 
 impl Drop for Scratch {
@@ -269,7 +282,7 @@ impl Drop for Scratch {
     }
 }
 
-fn scratch_dir() -> Result<Scratch, String> {
+pub(crate) fn scratch_dir() -> Result<Scratch, String> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
