@@ -593,11 +593,11 @@ async fn postgres_read_only_role_from_the_refusal_reads_describes_and_an_approve
             "{e}"
         );
         let e = adhoc
-            .call("test_database_connection", "s", json!({"connection": "mysql://root@127.0.0.1/x"}))
+            .call("test_database_connection", "s", json!({"connection": "mssql://sa@127.0.0.1/x"}))
             .await
             .unwrap_err()
             .to_string();
-        assert!(e.contains("`mysql://` databases are not supported"), "{e}");
+        assert!(e.contains("`mssql://` databases are not supported"), "{e}");
     };
     Cleanup { schema: &schema, role: Some(&role), ..Default::default() }.after(&admin, test).await;
     std::env::remove_var(&rw_env);
@@ -802,4 +802,86 @@ async fn postgres_statement_timeout_and_bad_urls_are_clear_errors() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("inside the session workspace"), "{e}");
+}
+
+const MARIADB: &str = "mysql://root@127.0.0.1:3306/test";
+
+#[tokio::test]
+async fn mariadb_connection_reports_the_server_and_the_query_tools_refuse_it_clearly() {
+    let mut cfg = SqlConfig::default();
+    cfg.connections.insert("maria".into(), conn(MARIADB, false));
+    cfg.connections.insert("maria_scheme".into(), conn("mariadb://root@127.0.0.1:3306/test", true));
+    cfg.connections
+        .insert("maria_badpw".into(), conn("mysql://root:wrong-secret-pw@127.0.0.1:3306/test", false));
+    cfg.connections
+        .insert("maria_baduser".into(), conn("mysql://no_such_user_vana@127.0.0.1:3306/test", false));
+    cfg.connections.insert("maria_port".into(), conn("mysql://root@127.0.0.1:1/test", false));
+    cfg.timeout_secs = 5;
+    let env = Env::new(cfg);
+
+    let ok =
+        env.call("test_database_connection", "s", json!({"connection": "maria"})).await.unwrap().response;
+    assert_eq!(ok["connected"], true);
+    assert_eq!(ok["kind"], "mariadb", "{ok}");
+    assert!(ok["serverVersion"].as_str().unwrap().contains("MariaDB"), "{ok}");
+    assert_eq!(ok["database"], "test");
+    assert!(ok["user"].as_str().unwrap().starts_with("root@"), "{ok}");
+    assert_eq!(ok["writable"], false);
+    let ms = ok["latencyMs"].as_f64().unwrap();
+    assert!(ms > 0.0 && ms < 5000.0, "{ok}");
+    let ok = env
+        .call("test_database_connection", "s", json!({"connection": "maria_scheme"}))
+        .await
+        .unwrap()
+        .response;
+    assert_eq!((ok["kind"].as_str(), ok["writable"].as_bool()), (Some("mariadb"), Some(true)), "{ok}");
+
+    // A wrong password, an unknown user and a closed port: clear errors, never the password.
+    for (name, says) in
+        [("maria_badpw", "Access denied"), ("maria_baduser", "Access denied"), ("maria_port", "127.0.0.1:1")]
+    {
+        let e = env
+            .call("test_database_connection", "s", json!({"connection": name}))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("MariaDB/MySQL connection to 127.0.0.1:") && e.contains(says), "{name}: {e}");
+        assert!(!e.contains("wrong-secret-pw"), "{name}: the password is not echoed: {e}");
+    }
+
+    // The query tools say that only test_database_connection speaks MariaDB.
+    for (tool, args) in [
+        ("execute_sql_query", json!({"connection": "maria", "sql": "SELECT 1"})),
+        ("list_tables", json!({"connection": "maria"})),
+        ("describe_table", json!({"connection": "maria", "table": "t"})),
+    ] {
+        let e = env.call(tool, "s", args).await.unwrap_err().to_string();
+        assert!(
+            e.contains("connection `maria` is MariaDB/MySQL: only test_database_connection supports it"),
+            "{tool}: {e}"
+        );
+    }
+    // A hostile read is refused the same way, before anything reaches the server.
+    let e = env
+        .call(
+            "execute_sql_query",
+            "s",
+            json!({"connection": "maria", "sql": "SELECT LOAD_FILE('/etc/passwd')"}),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("only test_database_connection supports it"), "{e}");
+
+    // Ad-hoc mysql:// URLs follow `allow_adhoc_urls` like postgres:// ones.
+    let e = env
+        .call("test_database_connection", "s", json!({"connection": MARIADB}))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("allow_adhoc_urls"), "{e}");
+    let adhoc = Env::new(SqlConfig { allow_adhoc_urls: true, ..Default::default() });
+    let ok =
+        adhoc.call("test_database_connection", "s", json!({"connection": MARIADB})).await.unwrap().response;
+    assert_eq!((ok["kind"].as_str(), ok["writable"].as_bool()), (Some("mariadb"), Some(false)), "{ok}");
 }

@@ -34,7 +34,8 @@ impl Default for SqlConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SqlConnection {
-    /// `sqlite:///abs/path.db`, a file path, or `postgres://user@host/db`.
+    /// `sqlite:///abs/path.db`, a file path, `postgres://user@host/db`, or
+    /// `mysql://user:password@host:3306/db` (also `mariadb://`; test_database_connection only).
     pub url: String,
     /// Environment variable holding the URL (keeps passwords out of the file); wins over `url`.
     pub url_env: String,
@@ -53,6 +54,8 @@ pub enum Target {
     Sqlite(SqliteFile),
     /// A PostgreSQL URL.
     Postgres(String),
+    /// A MariaDB/MySQL URL (`mysql://` or `mariadb://`): only `test_database_connection` uses it.
+    MySql(String),
 }
 
 /// Where a SQLite database lives.
@@ -146,13 +149,13 @@ impl Connections {
                     self.names()
                 )));
             }
-            if scheme != "postgres" && scheme != "postgresql" {
-                return Err(ToolError::InvalidArgs(format!(
-                    "`{scheme}://` databases are not supported: use a postgres:// URL, a configured connection ({}) or a SQLite file",
+            return match parse(conn, None)? {
+                Target::Sqlite(_) => Err(ToolError::InvalidArgs(format!(
+                    "`{scheme}://` databases are not supported: use a postgres:// or mysql:// URL, a configured connection ({}) or a SQLite file",
                     self.names()
-                )));
-            }
-            return Ok(adhoc(Target::Postgres(conn.to_string())));
+                ))),
+                target => Ok(adhoc(target)),
+            };
         }
         if looks_like_file(conn) {
             // Ad-hoc SQLite files must be inside the session workspace; always read-only.
@@ -192,9 +195,10 @@ fn looks_like_file(s: &str) -> bool {
 fn parse(url: &str, workspace: Option<(&SessionFiles, &ToolContext)>) -> Result<Target, ToolError> {
     match url_scheme(url).as_deref() {
         Some("postgres" | "postgresql") => return Ok(Target::Postgres(url.to_string())),
+        Some("mysql" | "mariadb") => return Ok(Target::MySql(url.to_string())),
         Some(other) => {
             return Err(ToolError::InvalidArgs(format!(
-                "`{other}://` databases are not supported; VANA speaks PostgreSQL and SQLite"
+                "`{other}://` databases are not supported; VANA speaks PostgreSQL, SQLite and (test_database_connection) MariaDB/MySQL"
             )))
         }
         None => {}

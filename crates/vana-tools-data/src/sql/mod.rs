@@ -1,10 +1,13 @@
 //! The Database Specialist's tools: SQL against SQLite files and PostgreSQL, read-only in the
 //! database session unless a configured connection is writable and a human approves the write;
-//! model-given SQL passes a parser-based check first (`classify`).
+//! model-given SQL passes a parser-based check first (`classify`). MariaDB/MySQL connections
+//! (`mysql://`, `mariadb://`) work with `test_database_connection` only; the query tools refuse
+//! them with a message saying so.
 
 mod classify;
 mod conn;
 mod error;
+mod mysql;
 mod postgres;
 mod result;
 mod sqlite;

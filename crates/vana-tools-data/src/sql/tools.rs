@@ -8,7 +8,7 @@ use super::classify::{self, Access, Dialect};
 use super::conn::{Connections, Resolved, SqliteFile, Target};
 use super::error::SqlError;
 use super::result::ResultTable;
-use super::{postgres, sqlite};
+use super::{mysql, postgres, sqlite};
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -167,6 +167,7 @@ impl Connections {
                 checked(Dialect::Postgres)?;
                 postgres::run(&mut c, &sql, &params, writable, max, timeout).await.map_err(ToolError::from)
             }
+            Target::MySql(_) => Err(mysql_unsupported(&r)),
         }
     }
 }
@@ -243,6 +244,17 @@ impl TypedTool for ExecuteSqlWrite {
 }
 
 /// The resolved connection if it takes approved writes.
+/// The refusal of a query tool on a MariaDB/MySQL connection: only test_database_connection
+/// speaks to those so far.
+fn mysql_unsupported(r: &Resolved) -> ToolError {
+    let which =
+        r.name.as_deref().map(|n| format!("connection `{n}`")).unwrap_or_else(|| "this connection".into());
+    ToolError::InvalidArgs(format!(
+        "{which} is MariaDB/MySQL: only test_database_connection supports it; execute_sql_query, \
+         execute_sql_write, list_tables, describe_table and create_table work on SQLite and PostgreSQL"
+    ))
+}
+
 fn writable(r: Resolved, name: &str) -> Result<Resolved, ToolError> {
     if r.writable {
         Ok(r)
@@ -278,6 +290,7 @@ impl TypedTool for ListTables {
                 let mut c = self.0.postgres(&r, url, Access::Read, timeout).await?;
                 postgres::list_tables(&mut c, schema, timeout).await.map_err(ToolError::from)?
             }
+            Target::MySql(_) => return Err(mysql_unsupported(&r)),
         };
         Ok(ToolOutput::json(t.to_json()))
     }
@@ -308,6 +321,7 @@ impl TypedTool for DescribeTable {
                 let mut c = self.0.postgres(&r, url, Access::Read, timeout).await?;
                 postgres::describe(&mut c, &table, timeout).await.map_err(ToolError::from)?
             }
+            Target::MySql(_) => return Err(mysql_unsupported(&r)),
         };
         Ok(ToolOutput::json(v))
     }
@@ -380,13 +394,14 @@ impl TypedTool for TestDatabaseConnection {
         "test_database_connection"
     }
     fn description(&self) -> &'static str {
-        "Check that a database connection works: connects, reports the server version, round-trip latency and whether writes are allowed."
+        "Check that a database connection works (SQLite, PostgreSQL, MariaDB/MySQL): connects, reports the server version, round-trip latency and whether writes are allowed."
     }
     async fn run(&self, args: ConnectionArgs, ctx: ToolContext) -> Result<ToolOutput, ToolError> {
         let conn = args.connection.as_str();
         let r = self.0.resolve(&ctx, conn)?;
         let (_, timeout) = self.0.limits(None)?;
         let start = Instant::now();
+        let mut extra = json!({});
         let (kind, version) = match &r.target {
             Target::Sqlite(file) => {
                 let t = with_sqlite(file, false, timeout, move |c| {
@@ -400,10 +415,25 @@ impl TypedTool for TestDatabaseConnection {
                 let t = postgres::run(&mut c, "SELECT version()", &[], false, 1, timeout).await?;
                 ("postgresql", t.rows[0][0].clone())
             }
+            Target::MySql(url) => {
+                let info = mysql::server_info(url, timeout).await?;
+                let kind =
+                    if info.version.to_ascii_lowercase().contains("mariadb") { "mariadb" } else { "mysql" };
+                extra = json!({
+                    "versionComment": info.comment, "user": info.user, "database": info.database,
+                    "serverReadOnly": info.read_only,
+                    "queryTools": "not supported on MariaDB/MySQL: only test_database_connection",
+                });
+                (kind, json!(info.version))
+            }
         };
-        Ok(ToolOutput::json(json!({
+        let mut out = json!({
             "connected": true, "kind": kind, "serverVersion": version,
             "latencyMs": start.elapsed().as_secs_f64() * 1000.0, "writable": r.writable
-        })))
+        });
+        if let (Some(o), Some(e)) = (out.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        Ok(ToolOutput::json(out))
     }
 }
