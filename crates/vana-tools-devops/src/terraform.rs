@@ -408,6 +408,52 @@ fn resolve(base: &str, rel: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// Refuses a module source that is not a local folder inside the configuration.
+fn check_module(s: &mut Scan, file: &str, dir: &str, line: u64, name: &str, src: &str) {
+    let local = src.starts_with("./") || src.starts_with("../");
+    let why = if !local {
+        "would be downloaded: only local module folders (./, ../) inside the configuration are used"
+    } else if resolve(dir, src).is_none() {
+        "leaves the configuration folder"
+    } else {
+        return;
+    };
+    s.refused_modules.push(Diagnostic {
+        severity: "error".into(),
+        summary: format!("module {name:?}: source {src:?} {why}"),
+        detail: String::new(),
+        file: file.to_string(),
+        line,
+    });
+}
+
+/// The module calls of a `.tf.json` file (`"module": {name: {...}}`, or a list of such objects);
+/// a file that is not JSON is left to Terraform to report.
+fn json_modules(s: &mut Scan, file: &str, dir: &str, text: &str) {
+    let Ok(v) = serde_json::from_str::<Value>(text) else { return };
+    let mut calls: Vec<(String, Value)> = Vec::new();
+    let mut add = |m: &Value| {
+        for (name, body) in m.as_object().into_iter().flatten() {
+            match body {
+                Value::Array(items) => calls.extend(items.iter().map(|b| (name.clone(), b.clone()))),
+                b => calls.push((name.clone(), b.clone())),
+            }
+        }
+    };
+    match &v["module"] {
+        Value::Array(items) => items.iter().for_each(&mut add),
+        m => add(m),
+    }
+    for (name, body) in calls {
+        let src = body["source"].as_str().unwrap_or("");
+        let line = text
+            .lines()
+            .position(|l| l.contains("\"source\"") && l.contains(src))
+            .map_or(0, |i| i as u64 + 1);
+        check_module(s, file, dir, line, &name, src);
+    }
+}
+
 /// Scans the configuration's files (path relative to the folder, text) line by line.
 pub fn scan(files: &[(String, String)]) -> Scan {
     let mut s = Scan::default();
@@ -447,31 +493,25 @@ pub fn scan(files: &[(String, String)]) -> Scan {
                     s.outputs.push(name.to_string());
                 }
             }
-            if let Some(name) = t.strip_prefix("module \"").and_then(|r| r.split('"').next()) {
-                in_module = Some(name.to_string());
-            }
-            if let (Some(m), Some(src)) =
-                (&in_module, quoted_after(t, "source").or(quoted_after(t, "\"source\"")))
-            {
-                let local = src.starts_with("./") || src.starts_with("../");
-                let why = if !local {
-                    Some("would be downloaded: only local module folders (./, ../) inside the configuration are used")
-                } else if resolve(dir, src).is_none() {
-                    Some("leaves the configuration folder")
-                } else {
-                    None
-                };
-                if let Some(why) = why {
-                    s.refused_modules.push(Diagnostic {
-                        severity: "error".into(),
-                        summary: format!("module {m:?}: source {src:?} {why}"),
-                        detail: String::new(),
-                        file: file.clone(),
-                        line: n,
-                    });
+            if let Some(rest) = t.strip_prefix("module").filter(|r| r.starts_with([' ', '"'])) {
+                // `module "name" {` or HCL2's bare label `module name {`, maybe with the body on
+                // the same line.
+                let label = rest.trim_start().trim_start_matches('"');
+                let name = label.split(['"', ' ', '{']).next().unwrap_or("").to_string();
+                let body = rest.split_once('{').map(|(_, b)| b.trim()).unwrap_or("");
+                match quoted_after(body, "source") {
+                    Some(src) => check_module(&mut s, file, dir, n, &name, src),
+                    None => in_module = Some(name),
                 }
+                continue;
+            }
+            if let (Some(m), Some(src)) = (&in_module, quoted_after(t, "source")) {
+                check_module(&mut s, file, dir, n, &m.clone(), src);
                 in_module = None;
             }
+        }
+        if file.ends_with(".tf.json") {
+            json_modules(&mut s, file, dir, text);
         }
     }
     s.risks.dedup();

@@ -185,14 +185,35 @@ async fn a_configuration_that_needs_a_provider_says_it_is_not_installed_and_fetc
 async fn remote_modules_are_refused_before_terraform_runs() {
     let h = tf_harness();
     let cfg = "module \"vpc\" {\n  source = \"git::https://example.com/vpc.git\"\n}\n\nmodule \"up\" {\n  source = \"../../elsewhere\"\n}\n";
-    h.plant("s7", &[("infra/main.tf", cfg)]);
+    // HCL2's bare labels, one-line blocks and JSON syntax; a provider's `source` is no module.
+    let more = "terraform {\n  required_providers {\n    aws = {\n      source = \"hashicorp/aws\"\n    }\n  }\n}\nmodule bare {\n  source = \"terraform-aws-modules/vpc/aws\"\n}\nmodule \"one\" { source = \"https://example.com/m.zip\" }\nmodule \"ok\" { source = \"./modules/ok\" }\n";
+    let json_cfg = r#"{
+  "module": {
+    "net": {
+      "source": "github.com/example/net"
+    },
+    "fine": {
+      "source": "./modules/ok"
+    }
+  }
+}
+"#;
+    h.plant("s7", &[("infra/main.tf", cfg), ("infra/more.tf", more), ("infra/mods.tf.json", json_cfg)]);
     let v = h.call("s7", "terraform_validate", json!({"path": "infra"})).await.unwrap();
     assert_eq!(v["valid"], false, "{v}");
     let d = diags(&v);
-    assert_eq!(d.len(), 2, "{v}");
-    assert!(d[0]["summary"].as_str().unwrap().contains("would be downloaded"), "{v}");
+    let found: Vec<(String, u64)> =
+        d.iter().map(|d| (d["summary"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap())).collect();
+    assert_eq!(d.len(), 5, "{found:?}");
+    assert!(found[0].0.contains("\"vpc\"") && found[0].0.contains("would be downloaded"), "{found:?}");
     assert_eq!((d[0]["file"].as_str(), d[0]["line"].as_u64()), (Some("infra/main.tf"), Some(2)));
-    assert!(d[1]["summary"].as_str().unwrap().contains("leaves the configuration folder"), "{v}");
+    assert!(found[1].0.contains("leaves the configuration folder"), "{found:?}");
+    assert!(found.iter().any(|(s, l)| s.contains("\"bare\"") && *l == 9), "{found:?}");
+    assert!(found.iter().any(|(s, l)| s.contains("\"one\"") && *l == 11), "{found:?}");
+    assert!(found.iter().any(|(s, l)| s.contains("\"net\"") && *l == 4), "{found:?}");
+    assert!(!found
+        .iter()
+        .any(|(s, _)| s.contains("hashicorp/aws") || s.contains("\"ok\"") || s.contains("fine")));
 }
 
 #[tokio::test]
