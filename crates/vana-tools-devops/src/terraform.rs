@@ -269,23 +269,21 @@ fn text_location(text: &str) -> (String, u64) {
             }
         }
     }
-    if let Some(i) = text.find("At ") {
+    for (i, _) in text.match_indices("At ") {
         let rest = &text[i + 3..];
-        if let Some((l, _)) = rest.split_once(':') {
-            line = l.trim().parse().unwrap_or(0);
+        if let Some(l) = rest.split_once(':').and_then(|(l, _)| l.trim().parse().ok()) {
+            line = l;
+            break;
         }
     }
-    if let Some(i) = text.find(" on ") {
-        let rest = &text[i + 4..];
-        if let Some((f, after)) = rest.split_once(" line ") {
-            if !f.contains(char::is_whitespace) {
-                file = f.to_string();
-                line = after
-                    .split(|c: char| !c.is_ascii_digit())
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0);
-            }
+    // ≥ 0.12: a detail line `  on FILE line N, in BLOCK:`.
+    for rest in text.lines().filter_map(|l| l.trim().strip_prefix("on ")) {
+        let Some((f, after)) = rest.split_once(" line ") else { continue };
+        let n = after.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse().ok());
+        if let (false, Some(n)) = (f.is_empty() || f.contains(char::is_whitespace), n) {
+            file = f.to_string();
+            line = n;
+            break;
         }
     }
     (file, line)

@@ -364,3 +364,28 @@ fn terraform_011_plan_text_is_parsed() {
         ]
     );
 }
+
+#[test]
+fn text_diagnostics_of_both_generations_are_parsed() {
+    // Terraform 0.11.
+    let t = "\nError: Error parsing main.tf: At 6:11: Unknown token: 6:11 ASSIGN =\n\n";
+    let d = terraform::parse_text_diagnostics(t, true);
+    assert_eq!((d[0].file.as_str(), d[0].line, d[0].severity.as_str()), ("main.tf", 6, "error"));
+    let t = "Error: 2 error(s) occurred:\n\n* output.o: unknown variable referenced: 'a'\n* output.p: unknown variable referenced: 'b'\n";
+    let d = terraform::parse_text_diagnostics(t, true);
+    assert_eq!(d.len(), 2);
+    assert!(d[1].summary.contains("'b'"));
+    // ≥ 0.12's human-readable form (what `init` prints).
+    let t = "\nError: Unsupported argument\n\n  on modules/x/main.tf line 14, in resource \"aws_instance\" \"web\":\n  14:   colour = \"red\"\n\nAn argument named \"colour\" is not expected here.\n\nWarning: Deprecated\n\nsomething\n";
+    let d = terraform::parse_text_diagnostics(t, true);
+    assert_eq!(d.len(), 2);
+    assert_eq!(
+        (d[0].summary.as_str(), d[0].file.as_str(), d[0].line),
+        ("Unsupported argument", "modules/x/main.tf", 14)
+    );
+    assert_eq!((d[1].severity.as_str(), d[1].line), ("warning", 0));
+    // A failure with no Error: block still says what happened.
+    let d = terraform::parse_text_diagnostics("Plugin reinitialization required.\n", true);
+    assert_eq!(d[0].summary, "Plugin reinitialization required.");
+    assert!(terraform::parse_text_diagnostics("All good.\n", false).is_empty());
+}
