@@ -90,7 +90,6 @@ tasks:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the 135M local model is below this bar today (single-tool success 27-58%, docs/local-model.md); run with --ignored once grounding of optional arguments lands"]
 async fn the_ci_subset_succeeds_on_the_embedded_local_model() {
     let (app, _dir) = app("local/smollm2-135m").await;
     let set = TaskSet::shipped().unwrap();

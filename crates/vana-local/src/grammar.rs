@@ -63,16 +63,22 @@ pub struct ToolSchema<'a> {
 /// the first character decides: `{` starts a call, anything else is text. Text is unconstrained
 /// after its first character.
 pub fn tool_call_grammar(tools: &[ToolSchema<'_>], choice: ToolChoice) -> String {
-    grounded_tool_call_grammar(tools, choice, &Spans::default())
+    call_grammar(Gbnf::default(), tools, choice)
 }
 
 /// [`tool_call_grammar`] with the top-level string arguments grounded in `spans` (the user's
 /// message): an argument whose name has an [`ArgKind`] for which `spans` holds values may only
 /// take one of those values, written exactly (e.g. `code` is one of the message's code spans,
 /// `source` one of the file names it mentions). Arguments of a kind the message holds no span of
-/// stay free. A grounded value an `enum` does not allow is left out.
+/// stay free when required; an optional argument the message gives no value for is left out, so
+/// the tool's default applies (a 135M model otherwise fills `timeout: 0` or `bins: 10^15`). An
+/// optional argument the message does ground is given. A grounded value an `enum` does not allow
+/// is left out.
 pub fn grounded_tool_call_grammar(tools: &[ToolSchema<'_>], choice: ToolChoice, spans: &Spans) -> String {
-    let mut g = Gbnf { spans: spans.clone(), ..Default::default() };
+    call_grammar(Gbnf { spans: spans.clone(), ground: true, ..Default::default() }, tools, choice)
+}
+
+fn call_grammar(mut g: Gbnf, tools: &[ToolSchema<'_>], choice: ToolChoice) -> String {
     let mut alts = Vec::new();
     for (i, tool) in tools.iter().enumerate() {
         let args = g.object_args(&format!("tool{i}-args"), tool.parameters);
@@ -148,6 +154,9 @@ struct Gbnf {
     depth: usize,
     /// Literal spans of the user's message that ground top-level arguments.
     spans: Spans,
+    /// Grounding is on: a top-level optional argument the message gives no value for is left
+    /// out (the tool's default applies) instead of being left to the model to invent.
+    ground: bool,
 }
 
 const PRIMITIVES: &[(&str, &str)] = &[
@@ -403,16 +412,21 @@ impl Gbnf {
         let mut req = Vec::new();
         let mut opt = Vec::new();
         for (i, (key, schema)) in props.iter().enumerate() {
-            let grounded = if self.depth == 1 { self.grounded(key, schema) } else { None };
+            let optional = !required.contains(key.as_str());
+            let grounded = if self.depth == 1 { self.grounded(key, schema, optional) } else { None };
             // An optional enum the message names a value of is given, with that value.
             let named_enum = grounded.is_none() && self.depth == 1 && self.grounded_enum(schema).is_some();
+            let given = self.ground && self.depth == 1 && (grounded.is_some() || named_enum);
+            if self.ground && self.depth == 1 && !given && optional {
+                continue;
+            }
             let value = match grounded.or_else(|| if named_enum { self.grounded_enum(schema) } else { None })
             {
                 Some(alts) => self.named(&format!("{name}-{}", rule_part(key, i)), alts),
                 None => self.sub_rule(&format!("{name}-{}", rule_part(key, i)), schema),
             };
             let kv = format!("{} ws \":\" ws {value}", lit(&json_str(key)));
-            if required.contains(key.as_str()) || named_enum {
+            if required.contains(key.as_str()) || given {
                 req.push(kv);
             } else {
                 opt.push(kv);
@@ -452,9 +466,14 @@ impl Gbnf {
 
 impl Gbnf {
     /// The alternatives of the grounded values of argument `key`, when it has a kind, the
-    /// user's message holds values of that kind and the schema accepts a string.
-    fn grounded(&self, key: &str, schema: &Value) -> Option<String> {
-        let kind = ArgKind::of(key)?;
+    /// user's message holds values of that kind and the schema accepts a string. An optional
+    /// file argument (`file`, `path`) is one to write more often than not (a chart's file): it
+    /// takes only the files the message asks to write.
+    fn grounded(&self, key: &str, schema: &Value, optional: bool) -> Option<String> {
+        let kind = match ArgKind::of(key)? {
+            ArgKind::Path if optional => ArgKind::Output,
+            kind => kind,
+        };
         let mut values = self.spans.values(kind);
         if !accepts_string(schema) {
             return None;
@@ -596,6 +615,32 @@ mod tests {
     }
 
     #[test]
+    fn optional_files_are_files_to_write_and_columns_are_words_of_the_message() {
+        let p = json!({"type": "object", "properties": {
+            "source": {"type": "string"},
+            "chart": {"type": "string", "enum": ["bar", "line"]},
+            "x": {"type": "string"},
+            "y": {"type": "string"},
+            "file": {"type": "string"},
+            "width": {"type": "integer"}
+        }, "required": ["source", "chart"]});
+        let tools = [ToolSchema { name: "visualize_data", parameters: &p }];
+        let spans = crate::grounding::spans("Draw a bar chart of revenue by region from sales.csv.");
+        let g = grounded_tool_call_grammar(&tools, ToolChoice::Required, &spans);
+        assert!(g.contains(r#"::= ( "\"sales.csv\"" )"#), "the source is the file named: {g}");
+        assert!(g.contains(r#"( "\"revenue\"" | "\"region\"" )"#), "x and y are words of the message: {g}");
+        assert!(
+            !g.contains("\"file\""),
+            "no file to write is named, so the chart keeps its default name: {g}"
+        );
+        assert!(!g.contains("width"), "{g}");
+        let spans = crate::grounding::spans("Plot revenue from sales.csv and save it as revenue.png");
+        let g = grounded_tool_call_grammar(&tools, ToolChoice::Required, &spans);
+        assert!(g.contains(r#""\"file\"" ws ":" ws tool0-args-file-1 ws"#), "{g}");
+        assert!(g.contains(r#"tool0-args-file-1 ::= ( "\"revenue.png\"" )"#), "{g}");
+    }
+
+    #[test]
     fn grounded_arguments_take_the_message_spans() {
         let p = json!({"type": "object", "properties": {
             "language": {"type": "string"},
@@ -607,10 +652,18 @@ mod tests {
         let g = grounded_tool_call_grammar(&tools, ToolChoice::Required, &spans);
         assert!(g.contains(r#"tool0-args-code-0 ::= ( "\"print(\\\"a\\\\b\\\")\"" )"#), "{g}");
         assert!(g.contains(r#"tool0-args-language-1 ::= ( "\"python\"" )"#), "{g}");
-        assert!(g.contains(r#"ws ":" ws number )?"#), "timeout stays free and optional: {g}");
-        let free = grounded_tool_call_grammar(&tools, ToolChoice::Required, &Spans::default());
-        assert_eq!(free, tool_call_grammar(&tools, ToolChoice::Required));
-        assert!(free.contains(r#""\"code\"" ws ":" ws string"#), "{free}");
+        assert!(
+            !g.contains("timeout"),
+            "an optional argument the message gives no value for is left out: {g}"
+        );
+        let nothing = grounded_tool_call_grammar(&tools, ToolChoice::Required, &Spans::default());
+        assert!(nothing.contains(r#""\"code\"" ws ":" ws string"#), "required stays free: {nothing}");
+        assert!(!nothing.contains("timeout"), "{nothing}");
+        let free = tool_call_grammar(&tools, ToolChoice::Required);
+        assert!(
+            free.contains(r#""\"timeout\"" ws ":" ws number )?"#),
+            "without grounding it stays optional: {free}"
+        );
         // A named enum value is given even when optional.
         let p = json!({"type": "object", "properties": {
             "source": {"type": "string"},

@@ -27,6 +27,12 @@ pub struct Spans {
     pub languages: Vec<String>,
     /// Table names: the word before or after `table` (`the orders table`, `table orders`).
     pub tables: Vec<String>,
+    /// File names the message asks to write: within three words after `save`, `as`, `to`,
+    /// `into`, `write`, `output`, `named` or `called` (`save the result as clean.csv`).
+    pub outputs: Vec<String>,
+    /// Words that may name a column (`revenue`, `region`): identifiers of two or more
+    /// characters that are not common words, numbers, file names or code, in message order.
+    pub identifiers: Vec<String>,
     /// The message's words, lowercased, `-` read as `_` (and each pair of words joined by `_`),
     /// for matching `enum` values (`t-test` names `t_test`).
     pub words: Vec<String>,
@@ -48,6 +54,13 @@ pub enum ArgKind {
     Language,
     /// A table: `table`, `table_name`.
     Table,
+    /// A file to write: `output`, `output_path`, `output_file`, `save_as`, `destination`.
+    Output,
+    /// A database: `connection`, `database`, `db`: a file named like one (`shop.db`,
+    /// `x.sqlite`), or a database URL (`postgres://…`).
+    Database,
+    /// A column of a dataset: `x`, `y`, `column`, `group`, `target_column`, `label`, `by`.
+    Column,
 }
 
 impl ArgKind {
@@ -57,10 +70,14 @@ impl ArgKind {
             "code" | "script" | "command" | "cmd" | "program" | "snippet" | "source_code" => ArgKind::Code,
             "sql" | "query" | "statement" => ArgKind::Query,
             "url" | "href" | "link" | "start_url" => ArgKind::Url,
-            "path" | "file" | "filename" | "file_name" | "file_path" | "source" | "connection"
-            | "database" | "db" | "dataset" => ArgKind::Path,
+            "path" | "file" | "filename" | "file_name" | "file_path" | "source" | "dataset" => ArgKind::Path,
+            "connection" | "database" | "db" => ArgKind::Database,
             "language" | "lang" => ArgKind::Language,
             "table" | "table_name" => ArgKind::Table,
+            "output" | "output_path" | "output_file" | "out" | "save_as" | "save_to" | "destination"
+            | "dest" => ArgKind::Output,
+            "x" | "y" | "column" | "column_name" | "group" | "group_by" | "by" | "target"
+            | "target_column" | "label" | "hue" | "category" => ArgKind::Column,
             _ => return None,
         })
     }
@@ -74,7 +91,26 @@ impl Spans {
             ArgKind::Code => self.code.clone(),
             ArgKind::Query => self.code.iter().chain(&self.quoted).cloned().collect(),
             ArgKind::Url => self.urls.clone(),
+            // A file to read is one the message does not ask to write, when it names one.
+            ArgKind::Path if self.files.iter().any(|f| !self.outputs.contains(f)) => {
+                self.files.iter().filter(|f| !self.outputs.contains(f)).cloned().collect()
+            }
             ArgKind::Path => self.files.clone(),
+            ArgKind::Output => self.outputs.clone(),
+            ArgKind::Database => self
+                .files
+                .iter()
+                .chain(&self.urls)
+                .filter(|f| {
+                    let f = f.to_ascii_lowercase();
+                    [".db", ".sqlite", ".sqlite3", ".duckdb"].iter().any(|e| f.ends_with(e))
+                        || ["postgres://", "postgresql://", "mysql://", "mariadb://", "sqlite:"]
+                            .iter()
+                            .any(|p| f.starts_with(p))
+                })
+                .cloned()
+                .collect(),
+            ArgKind::Column => self.identifiers.clone(),
             ArgKind::Language => self.languages.clone(),
             ArgKind::Table => self.tables.clone(),
         };
@@ -112,13 +148,31 @@ impl Spans {
 fn tool_score(spans: &Spans, name: &str, description: &str, parameters: &Value) -> f64 {
     let mut score = 0.0;
     if let Some(props) = parameters.get("properties").and_then(Value::as_object) {
+        let required: Vec<&str> = parameters
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        // Each kind of value the message holds counts once (a tool with two file arguments
+        // fits no better); a column name is weak evidence (any word may be one).
+        let mut kinds = Vec::new();
         for (key, schema) in props {
-            let grounded = ArgKind::of(key).is_some_and(|k| !spans.values(k).is_empty());
+            let kind = match ArgKind::of(key) {
+                Some(ArgKind::Path) if !required.contains(&key.as_str()) => Some(ArgKind::Output),
+                kind => kind,
+            };
+            let grounded = kind.filter(|k| *k != ArgKind::Column && !spans.values(*k).is_empty());
+            if let Some(k) = grounded {
+                if !kinds.contains(&k) {
+                    kinds.push(k);
+                    score += 2.0;
+                }
+            }
             let named_enum = schema
                 .get("enum")
                 .and_then(Value::as_array)
                 .is_some_and(|allowed| !spans.enum_values(allowed).is_empty());
-            if grounded || named_enum {
+            if named_enum {
                 score += 2.0;
             }
         }
@@ -146,8 +200,14 @@ fn tool_score(spans: &Spans, name: &str, description: &str, parameters: &Value) 
 }
 
 /// Verbs users write for a tool name's word.
-const SYNONYMS: &[(&str, &str)] =
-    &[("execute", "run"), ("execute", "runs"), ("debug", "fix"), ("debug", "crashes")];
+const SYNONYMS: &[(&str, &str)] = &[
+    ("execute", "run"),
+    ("execute", "runs"),
+    ("execute", "compute"),
+    ("execute", "calculate"),
+    ("debug", "fix"),
+    ("debug", "crashes"),
+];
 
 /// Description words too common to tell tools apart.
 const DESCRIPTION_STOPWORDS: &[&str] = &[
@@ -264,6 +324,16 @@ pub fn spans(text: &str) -> Spans {
             if !tail.is_empty() {
                 s.code.push(tail.to_string());
             }
+        } else if let Some((head, tail)) = outside.split_once(':') {
+            // "Run this SQL on shop.db: SELECT …", "Use shop.db and run: SELECT …".
+            let head = head.to_ascii_lowercase();
+            let asks_to_run = head.split(|c: char| !c.is_alphanumeric()).any(|w| {
+                matches!(w, "run" | "execute" | "evaluate" | "eval" | "code" | "script" | "sql" | "query")
+            });
+            let tail = tail.trim();
+            if asks_to_run && looks_like_code(tail) {
+                s.code.push(tail.to_string());
+            }
         }
     }
 
@@ -324,6 +394,17 @@ pub fn spans(text: &str) -> Spans {
         .filter(|w| !w.is_empty())
         .collect();
     for (i, w) in plain.iter().enumerate() {
+        let after_lead =
+            plain[i.saturating_sub(3)..i].iter().any(|p| OUTPUT_LEADS.contains(&p.to_lowercase().as_str()));
+        if after_lead && looks_like_file(w) {
+            s.outputs.push(w.to_string());
+        }
+        let ident = w.chars().count() >= 2
+            && w.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && w.chars().next().is_some_and(char::is_alphabetic);
+        if ident && !COMMON_WORDS.contains(&w.to_lowercase().as_str()) {
+            s.identifiers.push(w.to_string());
+        }
         if !w.eq_ignore_ascii_case("table") {
             continue;
         }
@@ -335,12 +416,168 @@ pub fn spans(text: &str) -> Spans {
             }
         }
     }
-    for list in [&mut s.code, &mut s.quoted, &mut s.urls, &mut s.files, &mut s.languages, &mut s.tables] {
+    for list in [
+        &mut s.code,
+        &mut s.quoted,
+        &mut s.urls,
+        &mut s.files,
+        &mut s.languages,
+        &mut s.tables,
+        &mut s.outputs,
+        &mut s.identifiers,
+    ] {
         let mut seen = std::collections::HashSet::new();
         list.retain(|v| seen.insert(v.clone()));
     }
     s
 }
+
+/// Words of requests that name no column.
+const COMMON_WORDS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "of",
+    "in",
+    "on",
+    "at",
+    "from",
+    "to",
+    "by",
+    "for",
+    "with",
+    "into",
+    "as",
+    "is",
+    "are",
+    "be",
+    "it",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "me",
+    "my",
+    "i",
+    "you",
+    "your",
+    "we",
+    "our",
+    "us",
+    "please",
+    "can",
+    "could",
+    "would",
+    "will",
+    "should",
+    "do",
+    "does",
+    "did",
+    "what",
+    "which",
+    "how",
+    "many",
+    "much",
+    "each",
+    "every",
+    "all",
+    "any",
+    "some",
+    "between",
+    "per",
+    "over",
+    "against",
+    "versus",
+    "vs",
+    "than",
+    "then",
+    "give",
+    "show",
+    "tell",
+    "draw",
+    "plot",
+    "make",
+    "create",
+    "run",
+    "compute",
+    "calculate",
+    "find",
+    "get",
+    "use",
+    "using",
+    "load",
+    "read",
+    "write",
+    "save",
+    "train",
+    "predict",
+    "predicts",
+    "report",
+    "analyze",
+    "analyse",
+    "describe",
+    "list",
+    "test",
+    "chart",
+    "graph",
+    "bar",
+    "line",
+    "scatter",
+    "histogram",
+    "box",
+    "heatmap",
+    "pie",
+    "file",
+    "data",
+    "dataset",
+    "table",
+    "column",
+    "columns",
+    "row",
+    "rows",
+    "value",
+    "values",
+    "result",
+    "results",
+    "differ",
+    "differs",
+    "difference",
+    "distribution",
+    "summary",
+    "statistics",
+    "model",
+    "classifier",
+    "regression",
+    "accuracy",
+    "correlation",
+    "mean",
+    "average",
+    "sum",
+    "total",
+    "count",
+    "number",
+    "python",
+    "code",
+    "sql",
+    "query",
+    "csv",
+    "json",
+];
+
+/// Whether `text` reads as a program or statement rather than prose: it starts with a SQL
+/// keyword, or holds an operator or bracket that prose does not use.
+fn looks_like_code(text: &str) -> bool {
+    let first = text.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+    const SQL: &[&str] = &["SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "CREATE", "PRAGMA", "EXPLAIN"];
+    !text.starts_with("//")
+        && (SQL.contains(&first.as_str()) || text.contains(['(', '=', ';', '[', '{', '*', '<', '>', '+']))
+}
+
+/// Words after which a file name is one to write.
+const OUTPUT_LEADS: &[&str] = &["save", "as", "to", "into", "write", "output", "named", "called"];
 
 /// Words next to `table` that are not table names.
 const TABLE_STOPWORDS: &[&str] = &[
@@ -575,13 +812,12 @@ pub fn check_reply(reply: &str, results: &[(&str, &Value)], user_texts: &[&str])
         );
         return ReplyCheck::Replaced { invented, text };
     }
-    let quotable = key_values(last);
-    if !quotable.is_empty() && !quotable.iter().any(|v| reply.contains(v.as_str())) {
+    if !quotes_result(reply, last) {
         let reply = reply.trim();
         let text = if reply.is_empty() {
             rendering
         } else {
-            format!("{reply}\n\n{rendering}\n\n(The tool's result is quoted as returned: the local model's reply did not quote it.)")
+            format!("{reply}\n\n{rendering}\n\n(The tool's result as returned, since the local model's reply did not quote it in full.)")
         };
         return ReplyCheck::Completed { text };
     }
@@ -595,6 +831,55 @@ fn list_numbers(ns: &[String]) -> String {
         format!("the number {}", shown[0])
     } else {
         format!("the numbers {}{more}", shown.join(", "))
+    }
+}
+
+/// Whether `reply` quotes `result` well enough to stand alone: its short `stdout`, `result`,
+/// `value` or `answer` when it has one ([`key_values`]; a long `stdout` asks nothing). A
+/// structured result (rows, statistics, an error) never counts as quoted: a 135M model cites a
+/// figure or two of it and drops the rest (a join's top row, a test's p-value), so the result
+/// is rendered below the reply, unless the reply quotes every value of it (each number, in a
+/// rounded form if need be, and each text).
+fn quotes_result(reply: &str, result: &Value) -> bool {
+    let key = key_values(result);
+    if !key.is_empty() || result.get("stdout").is_some() {
+        // A run that printed nothing but failed is quoted by its error's first line.
+        let failed = ["stderr", "error"].iter().find_map(|k| {
+            result
+                .get(*k)
+                .and_then(Value::as_str)
+                .and_then(|e| e.trim().lines().last())
+                .filter(|l| !l.is_empty())
+        });
+        return match (key.is_empty(), failed) {
+            (true, Some(error)) => reply.contains(error.trim()),
+            (true, None) => true,
+            (false, _) => key.iter().any(|v| reply.contains(v.as_str())),
+        };
+    }
+    let cited: std::collections::HashSet<String> =
+        numbers(reply).into_iter().map(|n| n.trim_start_matches('-').to_string()).collect();
+    let lower = reply.to_lowercase();
+    let mut all = true;
+    leaves(result, &mut |leaf| {
+        all &= match leaf {
+            Value::Number(n) => {
+                let mut forms = std::collections::HashSet::new();
+                insert_forms(&mut forms, &n.to_string());
+                forms.iter().any(|f| cited.contains(f))
+            }
+            Value::String(t) => lower.contains(&t.trim().to_lowercase()),
+            _ => true,
+        }
+    });
+    all
+}
+
+fn leaves(v: &Value, f: &mut dyn FnMut(&Value)) {
+    match v {
+        Value::Array(a) => a.iter().for_each(|x| leaves(x, f)),
+        Value::Object(o) => o.values().for_each(|x| leaves(x, f)),
+        leaf => f(leaf),
     }
 }
 
@@ -730,6 +1015,43 @@ pub const REPETITION_NOTE: &str = "[The local model started repeating itself; it
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn code_after_a_colon_of_a_request_to_run() {
+        let s = spans("Run this SQL on shop.db: SELECT c.name FROM customers c");
+        assert_eq!(s.code, vec!["SELECT c.name FROM customers c"]);
+        let s = spans("Use shop.db and run: SELECT MAX(amount) FROM orders");
+        assert_eq!(s.code, vec!["SELECT MAX(amount) FROM orders"]);
+        assert!(spans("Note: the report is due").code.is_empty());
+        let question =
+            spans("Run a t_test on scores.csv: does the score differ between group a and group b?");
+        assert!(question.code.is_empty(), "a question is no code: {question:?}");
+        assert!(spans("fetch https://example.org/page").code.is_empty());
+    }
+
+    #[test]
+    fn failed_runs_are_quoted_by_their_error() {
+        let failed = json!({"stdout": "", "stderr": "Traceback …\nNameError: name 'x' is not defined\n", "exit_code": 1});
+        let results = [("execute_code", &failed)];
+        match check_reply("It worked.", &results, &["run print(x)"]) {
+            ReplyCheck::Completed { text } => assert!(text.contains("NameError"), "{text}"),
+            other => panic!("{other:?}"),
+        }
+        let said = "It failed with NameError: name 'x' is not defined";
+        assert_eq!(check_reply(said, &results, &["run print(x)"]), ReplyCheck::Grounded);
+    }
+
+    #[test]
+    fn files_to_write_are_told_from_files_to_read() {
+        let s = spans("Remove the duplicate rows from dupes.csv and save the result as dupes_clean.csv");
+        assert_eq!(s.outputs, vec!["dupes_clean.csv"]);
+        assert_eq!(s.values(ArgKind::Path), vec!["dupes.csv"]);
+        assert_eq!(s.values(ArgKind::Output), vec!["dupes_clean.csv"]);
+        // A message that names only the file to write still offers it as the path.
+        let s = spans("write hello into notes.txt");
+        assert_eq!(s.values(ArgKind::Path), vec!["notes.txt"]);
+        assert!(spans("analyze sales.csv").outputs.is_empty());
+    }
 
     #[test]
     fn finds_code_quotes_urls_files_languages() {

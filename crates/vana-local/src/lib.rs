@@ -351,7 +351,11 @@ impl LocalModel {
                     parameters: &request.tools[i].parameters,
                 })
                 .collect();
-            grammar::grounded_tool_call_grammar(&tools, choice, &spans)
+            if self.grounding {
+                grammar::grounded_tool_call_grammar(&tools, choice, &spans)
+            } else {
+                grammar::tool_call_grammar(&tools, choice)
+            }
         });
         let mut stop = request.config.stop_sequences.clone();
         if matches!(self.engine.info.prompt_format, PromptFormat::Fallback { .. }) {
