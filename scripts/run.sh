@@ -6,4 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-local.sh >&2
+# Debian python3 with pandas and numpy for sandboxed code (a warning, not a stop, without apt).
+bash scripts/setup-sandbox.sh >&2 || echo "run.sh: scripts/setup-sandbox.sh failed; sandboxed Python may lack pandas" >&2
 exec cargo run --release -- "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the vana-sandbox tests and executors need: Debian's python3 at
-# /usr/bin/python3, node at /usr/bin/node, /bin/sh, bash and unshare (util-linux).
+# /usr/bin/python3 (with Debian's pandas and numpy), node at /usr/bin/node, /bin/sh, bash and unshare (util-linux).
 # Idempotent and quiet; does nothing when everything is present.
 set -euo pipefail
 
@@ -10,6 +10,8 @@ missing=()
 [ -x /bin/bash ] || missing+=(bash)
 command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 command -v find >/dev/null 2>&1 || missing+=(findutils)
+# Sandboxed Python sees the host's /usr: Debian's pandas and numpy make data code work there.
+/usr/bin/python3 -c "import pandas, numpy" >/dev/null 2>&1 || missing+=(python3-pandas python3-numpy)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup-sandbox: installing ${missing[*]}"
