@@ -227,7 +227,11 @@ echo change >> a.txt; echo doc > r.md
         assert!(!m.exists(), "{} appeared: a repository program ran", m.display());
     }
     // Sanity: the same repository under plain git does run them (so the test plants real traps).
-    env.sh("s", "cd proj && git status >/dev/null 2>&1; git add -A >/dev/null 2>&1; ls pwned-fsmonitor pwned-filter").await;
+    env.sh(
+        "s",
+        "cd proj && git status >/dev/null 2>&1; git add -A >/dev/null 2>&1; ls pwned-fsmonitor pwned-filter",
+    )
+    .await;
 }
 
 #[tokio::test]
