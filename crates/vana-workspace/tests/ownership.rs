@@ -44,6 +44,7 @@ const ALLOWED: &[(&str, &str)] = &[
     ("vana-tools-integration/src/sync.rs", "opens the SQLite files of configured [sql.connections] (operator files), never a workspace file"),
     ("vana-tools-integration/src/openapi.rs", "the generator's scratch folder under the temp dir (VANA's own); its output reaches the workspace only through SessionFiles"),
     ("vana-tools-devops/src/validate.rs", "the validators' scratch files (the GitLab CI schema, manifests to check) under the temp dir (VANA's own); generated files reach the workspace only through SessionFiles"),
+    ("vana-tools-devops/src/terraform.rs", "the terraform binary's path ([devops] terraform, PATH, the setup script's copy) and the private scratch folder under the temp dir (VANA's own) that a configuration is copied into; the workspace is read only through SessionFiles"),
     ("vana-tools-devops/src/docker.rs", "whether the Engine API socket exists ([devops] docker_socket, DOCKER_HOST, Docker's and Podman's usual paths)"),
     ("vana-tools-devops/src/aws/creds.rs", "the AWS shared credentials file (~/.aws/credentials or [aws] credentials_file: an operator file)"),
     ("vana-tools-nlp/src/spacy.rs", "the managed spaCy environment and its worker script under the data dir (VANA's own)"),
